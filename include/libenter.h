@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libenter: run a command inside an installed Linux system (NixOS first)
+ * from a rescue system, in private mount, pid, uts and ipc namespaces.
+ *
+ * One opaque context is configured with setters, then enter_plan() shows
+ * what would be done and enter_run() does it.  The library never prints and
+ * never exits; failures are returned as negative errno values together with
+ * an error object that says which step failed, on which path, and why.
+ */
+#ifndef LIBENTER_H
+#define LIBENTER_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct enter_ctx;
+struct enter_plan;
+struct enter_error;
+
+/* Flags for enter_set_flags(). */
+enum {
+	ENTER_GENERIC = 1u << 0,     /* any Linux root: no etc/NIXOS check, no activation */
+	ENTER_NO_ACTIVATE = 1u << 1, /* do not run $system/activate */
+	ENTER_STRICT = 1u << 2,      /* a failing activation is an error, not a warning */
+	ENTER_SILENT = 1u << 3,      /* activation output goes nowhere */
+	ENTER_TMPFS_TMP = 1u << 4,   /* a fresh tmpfs on /tmp instead of ROOT's own */
+	ENTER_NO_RESOLV = 1u << 5,   /* do not bind the host's resolv.conf */
+};
+
+/* Flags for enter_add_bind(). */
+enum {
+	ENTER_BIND_RDONLY = 1u << 0,
+};
+
+enum enter_boot {
+	ENTER_BOOT_AUTO, /* mount /boot from the target's fstab (not yet implemented: as NONE) */
+	ENTER_BOOT_NONE, /* leave /boot as it is */
+	ENTER_BOOT_SRC,  /* mount or bind the given source on /boot (not yet implemented) */
+};
+
+enum enter_log_level {
+	ENTER_LOG_ERROR,
+	ENTER_LOG_WARNING,
+	ENTER_LOG_INFO,
+	ENTER_LOG_DEBUG,
+};
+
+enum enter_format {
+	ENTER_FORMAT_TEXT,
+	ENTER_FORMAT_JSON,
+};
+
+/**
+ * enter_log_fn - receives warnings and, at ENTER_LOG_DEBUG, progress
+ * @userdata: as passed to enter_set_log()
+ * @level:    how important the message is
+ * @msg:      one line, without a trailing newline
+ */
+typedef void (*enter_log_fn)(void *userdata, enum enter_log_level level, const char *msg);
+
+/**
+ * enter_new() - create a context for a target root
+ * @root: path of the mounted target on the host, e.g. "/mnt"
+ * @err:  on failure, set to an error object the caller frees with enter_error_free()
+ *
+ * Opens @root (a directory); nothing is mounted or changed.
+ *
+ * Returns: a context, or NULL with *@err set.
+ * Since: 0.1
+ */
+struct enter_ctx *enter_new(const char *root, struct enter_error **err);
+
+/**
+ * enter_free() - release a context
+ * @ctx: context, or NULL
+ * Since: 0.1
+ */
+void enter_free(struct enter_ctx *ctx);
+
+/**
+ * enter_set_system() - choose the system profile to activate
+ * @ctx:  context
+ * @path: absolute path inside ROOT; default "/nix/var/nix/profiles/system"
+ *
+ * Returns: 0, -EINVAL if @path is not absolute, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_set_system(struct enter_ctx *ctx, const char *path);
+
+/**
+ * enter_set_flags() - set ENTER_GENERIC, ENTER_NO_ACTIVATE, ... (replaces previous flags)
+ * @ctx:   context
+ * @flags: bitwise or of the ENTER_* flags above
+ *
+ * Returns: 0, -EINVAL for an unknown flag.
+ * Since: 0.1
+ */
+int enter_set_flags(struct enter_ctx *ctx, unsigned flags);
+
+/**
+ * enter_set_hostname() - hostname inside, instead of the target's etc/hostname
+ * @ctx:  context
+ * @name: a valid hostname, or NULL to go back to the target's
+ *
+ * Returns: 0, -EINVAL for an invalid name, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_set_hostname(struct enter_ctx *ctx, const char *name);
+
+/**
+ * enter_set_shell_command() - run a string with the target's shell
+ * @ctx:    context
+ * @string: passed as `SHELL -c STRING` when enter_run() gets no argv
+ *          (nixos-enter's -c); NULL for a login shell
+ *
+ * Returns: 0, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_set_shell_command(struct enter_ctx *ctx, const char *string);
+
+/**
+ * enter_add_bind() - bind a host path into the target
+ * @ctx:   context from enter_new()
+ * @src:   host path
+ * @dst:   absolute path inside ROOT; resolved inside ROOT when the plan runs,
+ *         created (as a directory, or an empty file when @src is not a
+ *         directory) when missing
+ * @flags: ENTER_BIND_RDONLY
+ *
+ * Adds a step to the plan; nothing is mounted until enter_run().
+ *
+ * Returns: 0, -EINVAL if @dst is not absolute, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_add_bind(struct enter_ctx *ctx, const char *src, const char *dst, unsigned flags);
+
+/**
+ * enter_set_boot() - how /boot is provided
+ * @ctx:  context
+ * @mode: ENTER_BOOT_AUTO, ENTER_BOOT_NONE or ENTER_BOOT_SRC
+ * @src:  the source for ENTER_BOOT_SRC, else NULL
+ *
+ * Returns: 0, -EINVAL, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_set_boot(struct enter_ctx *ctx, enum enter_boot mode, const char *src);
+
+/**
+ * enter_set_env() - set or remove a variable of the command's environment
+ * @ctx:   context
+ * @name:  variable name, without '='
+ * @value: its value, or NULL to remove it (even one passed through by default)
+ *
+ * The command's environment is built from scratch (DESIGN §4); this adds to it.
+ *
+ * Returns: 0, -EINVAL for an invalid name, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_set_env(struct enter_ctx *ctx, const char *name, const char *value);
+
+/**
+ * enter_keep_env() - pass a variable of the caller's environment through
+ * @ctx:  context
+ * @name: variable name; passed when set in the environment enter_run() sees
+ *
+ * Returns: 0, -EINVAL for an invalid name, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_keep_env(struct enter_ctx *ctx, const char *name);
+
+/**
+ * enter_set_preserve_fds() - let fds 3 .. 3+@n-1 reach the command
+ * @ctx: context
+ * @n:   number of fds after stderr to keep open
+ *
+ * Returns: 0, -EINVAL if @n is negative or absurdly large.
+ * Since: 0.1
+ */
+int enter_set_preserve_fds(struct enter_ctx *ctx, int n);
+
+/**
+ * enter_set_log() - receive warnings and debug messages
+ * @ctx:      context
+ * @fn:       callback, or NULL for none
+ * @userdata: passed to @fn
+ *
+ * Returns: 0.
+ * Since: 0.1
+ */
+int enter_set_log(struct enter_ctx *ctx, enter_log_fn fn, void *userdata);
+
+/**
+ * enter_plan() - what enter_run() would do, without doing it
+ * @ctx:      context
+ * @argv:     the command, NULL-terminated, or NULL for the target's login shell
+ * @ret_plan: the plan, to free with enter_plan_free()
+ * @err:      set on failure
+ *
+ * Reads the target (etc/NIXOS, etc/hostname, which API directories exist,
+ * where etc/resolv.conf points) but changes nothing.
+ *
+ * Returns: 0, or a negative errno with *@err set.
+ * Since: 0.1
+ */
+int enter_plan(struct enter_ctx *ctx, char *const argv[], struct enter_plan **ret_plan,
+	       struct enter_error **err);
+
+/**
+ * enter_plan_format() - the plan as text (one step a line) or JSON
+ * @plan: from enter_plan()
+ * @fmt:  ENTER_FORMAT_TEXT or ENTER_FORMAT_JSON
+ * @ret:  a string ending in a newline, to free with free()
+ *
+ * Returns: 0, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_plan_format(const struct enter_plan *plan, enum enter_format fmt, char **ret);
+
+/**
+ * enter_plan_free() - release a plan
+ * @plan: a plan, or NULL
+ * Since: 0.1
+ */
+void enter_plan_free(struct enter_plan *plan);
+
+/**
+ * enter_run() - run a command inside the target and wait for it
+ * @ctx:    context
+ * @argv:   the command, NULL-terminated, or NULL for the target's login shell
+ * @status: the command's exit status: its code, or 128+N if it died of signal N
+ * @err:    set on failure
+ *
+ * Forks; all mounts happen in new namespaces of the child, so nothing is
+ * left on the host whatever happens.  While it waits, SIGTERM, SIGHUP,
+ * SIGINT, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH are blocked in the calling
+ * thread and forwarded to the command.  Every process the command left
+ * behind is killed before enter_run() returns.
+ *
+ * Returns: 0 when the command ran (whatever its status), or a negative errno
+ * with *@err set; enter_error_exit_code() then gives the exit code to use.
+ * Since: 0.1
+ */
+int enter_run(struct enter_ctx *ctx, char *const argv[], int *status, struct enter_error **err);
+
+/**
+ * enter_error_free() - release an error object
+ * @err: error, or NULL
+ * Since: 0.1
+ */
+void enter_error_free(struct enter_error *err);
+
+/* Accessors of an error: the positive errno, the failing step ("mount",
+ * "resolve", "exec", ...), the path inside ROOT, an optional detail (the
+ * origin of the step), and the kernel's or the library's explanation. */
+int enter_error_errno(const struct enter_error *err);
+const char *enter_error_step(const struct enter_error *err);
+const char *enter_error_path(const struct enter_error *err);
+const char *enter_error_detail(const struct enter_error *err);
+
+/**
+ * enter_error_message() - the whole error in one line
+ * @err: error
+ *
+ * "STEP PATH (DETAIL): REASON", e.g.
+ * "resolve /dev: is a symlink, refusing to mount over it".
+ *
+ * Returns: a string owned by @err.
+ * Since: 0.1
+ */
+const char *enter_error_message(const struct enter_error *err);
+
+/**
+ * enter_error_exit_code() - the exit code a program should use for @err
+ * @err: error
+ *
+ * Returns: 126 (not a NixOS root, command not executable), 127 (command not
+ * found), else 125.
+ * Since: 0.1
+ */
+int enter_error_exit_code(const struct enter_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Activation of the target system inside the environment, as nixos-enter
+ * does it: $system/activate, then systemd-tmpfiles when the target has it.
+ * Output goes to stderr (stdout belongs to the command), or nowhere with
+ * ENTER_SILENT.  A failure is a warning, an error with ENTER_STRICT.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+static int run_and_wait(const struct enter_plan *plan, char *const argv[], int *ret_status)
+{
+	pid_t pid, w;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int out = 2;
+
+		(void)signal_reset_all();
+		if (plan->flags & ENTER_SILENT) {
+			out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			if (out < 0 || dup2(out, 2) < 0)
+				_exit(127);
+		}
+		if (dup2(out, 1) < 0 || chdir("/") < 0)
+			_exit(127);
+		execve(argv[0], argv, plan->envp);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	do
+		w = waitpid(pid, ret_status, 0);
+	while (w < 0 && errno == EINTR);
+	return w < 0 ? -errno : 0;
+}
+
+static char *describe_status(int status, char *buf, size_t size)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(buf, size, "not found");
+	else if (WIFEXITED(status))
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+	else
+		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	return buf;
+}
+
+int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct enter_error **err)
+{
+	const struct step *s = NULL;
+	char why[64];
+	int status, r;
+
+	for (size_t i = 0; i < plan->n_steps; i++)
+		if (plan->steps[i].kind == STEP_ACTIVATE)
+			s = &plan->steps[i];
+	if (!s)
+		return 0;
+
+	char *activate[] = {s->source, NULL};
+	r = run_and_wait(plan, activate, &status);
+	if (r < 0)
+		return error_set(err, -r, "activate", s->source, NULL, NULL);
+	if (status != 0) {
+		describe_status(status, why, sizeof(why));
+		if (plan->flags & ENTER_STRICT)
+			return error_set(err, EIO, "activate", s->source, "--strict", "%s", why);
+		log_msg(ctx, ENTER_LOG_WARNING, "activation %s %s; going on (--strict stops here)",
+			s->source, why);
+	}
+
+	if (!plan->tmpfiles)
+		return 0;
+	char *tmpfiles[] = {plan->tmpfiles, "--create", "--remove", "-E", NULL};
+	r = run_and_wait(plan, tmpfiles, &status);
+	if (r < 0)
+		return error_set(err, -r, "activate", plan->tmpfiles, NULL, NULL);
+	/* Like nixos-enter: tmpfiles reports partial failures often; warn only. */
+	if (status != 0)
+		log_msg(ctx, ENTER_LOG_WARNING, "%s %s", plan->tmpfiles,
+			describe_status(status, why, sizeof(why)));
+	return 0;
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Pid 1 of the new pid namespace: builds the environment (mounts, hostname,
+ * pivot_root, activation), starts the command as its child, forwards the
+ * signals the caller of enter_run() forwards to it, reaps orphans, and when
+ * the command exits kills whatever it left behind before exiting with the
+ * command's status.  When pid 1 of a pid namespace exits, the kernel kills
+ * and reaps every other process in it; killing them first only makes sure
+ * nothing runs a moment longer than the command.
+ */
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+int signal_reset_all(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL); /* fails only for invalid numbers */
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL) < 0 ? -errno : 0;
+}
+
+int exec_command(const struct enter_plan *plan, struct enter_error **err)
+{
+	extern char **environ;
+	int r;
+
+	r = signal_reset_all();
+	if (r < 0)
+		return error_set(err, -r, "exec", plan->argv[0], NULL, "sigprocmask: %s",
+				 strerror(-r));
+	if (chdir("/") < 0)
+		return error_set(err, errno, "exec", plan->argv[0], NULL, "chdir /: %s",
+				 strerror(errno));
+	/* Our own fds are all close-on-exec; this catches the caller's. */
+	if (close_range(3 + plan->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return error_set(err, errno, "exec", plan->argv[0], NULL, "close_range: %s",
+				 strerror(errno));
+	environ = plan->envp; /* execvp() searches the PATH of the new environment */
+	execvp(plan->argv[0], plan->argv);
+
+	r = error_set(err, errno, "exec", plan->argv[0], NULL,
+		      errno == ENOENT ? "command not found" : NULL);
+	error_set_exit_code(*err, errno == ENOENT ? 127 : 126);
+	return r;
+}
+
+static _Noreturn void fail(int report_fd, struct enter_error *e)
+{
+	int code = e ? e->exit_code : 125;
+
+	if (e)
+		(void)report_send_error(report_fd, e);
+	_exit(code);
+}
+
+static int build_environment(struct enter_ctx *ctx, const struct enter_plan *plan,
+			     struct enter_error **err)
+{
+	struct exec_state st = {.root_fd = -1, .resolv_fd = -1};
+	int r;
+
+	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
+		return error_set(err, errno, "unshare", NULL, NULL, NULL);
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return error_set(err, errno, "mount", "/", "making the namespace private", NULL);
+	r = mount_prepare_resolv(plan, &st, err);
+	for (size_t i = 0; r >= 0 && i < plan->n_steps; i++) {
+		const struct step *s = &plan->steps[i];
+
+		log_msg(ctx, ENTER_LOG_DEBUG, "%s %s", step_kind_name(s->kind),
+			s->target ? s->target : s->source);
+		if (s->kind == STEP_ACTIVATE)
+			r = activate_run(ctx, plan, err);
+		else
+			r = mount_step(ctx, s, &st, err);
+	}
+	closep(&st.root_fd);
+	closep(&st.resolv_fd);
+	return r;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 125;
+}
+
+/* Forwarded signals and SIGCHLD arrive on a signalfd; the command's exit
+ * ends the loop. */
+static int supervise(pid_t command, int sfd)
+{
+	for (;;) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sfd, &si, sizeof(si));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof(si))
+			return 125;
+		if (si.ssi_signo != SIGCHLD) {
+			/* From a terminal (SI_KERNEL) the command got it too. */
+			if (si.ssi_code != SI_KERNEL)
+				(void)kill(command, si.ssi_signo);
+			continue;
+		}
+		for (;;) {
+			int st;
+			pid_t pid = waitpid(-1, &st, WNOHANG);
+
+			if (pid <= 0)
+				break;
+			if (pid == command)
+				return exit_code(st);
+		}
+	}
+}
+
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+_Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, int report_fd,
+			 int life_fd)
+{
+	static const int forwarded[] = {SIGTERM, SIGHUP,  SIGINT,  SIGQUIT,
+					SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
+	struct sigaction sa = {.sa_handler = ignore_signal};
+	struct enter_error *err = NULL;
+	struct pollfd pfd = {.fd = life_fd, .events = POLLIN};
+	sigset_t mask;
+	pid_t pid;
+	int sfd, code;
+
+	/* If the caller dies, so do we, and with us the whole namespace. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) != 0)
+		_exit(125);
+	ctx->report_fd = report_fd;
+
+	/* Pid 1 only receives signals it has a handler for; they stay blocked
+	 * (since the caller's fork) and are read from the signalfd. */
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ELEMENTSOF(forwarded); i++) {
+		sigaddset(&mask, forwarded[i]);
+		(void)sigaction(forwarded[i], &sa, NULL);
+	}
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fail(report_fd, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		error_set(&err, errno, "signalfd", NULL, NULL, NULL);
+		fail(report_fd, err);
+	}
+
+	if (build_environment(ctx, plan, &err) < 0)
+		fail(report_fd, err);
+
+	pid = fork();
+	if (pid < 0) {
+		error_set(&err, errno, "fork", NULL, NULL, NULL);
+		fail(report_fd, err);
+	}
+	if (pid == 0) {
+		exec_command(plan, &err);
+		fail(report_fd, err);
+	}
+	(void)close(report_fd);
+
+	code = supervise(pid, sfd);
+	/* Everything the command left behind, so that the target's
+	 * filesystems are not busy when enter returns. */
+	(void)kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	_exit(code);
+}

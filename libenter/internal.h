@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Private declarations shared by the files of libenter; never installed. */
+#ifndef LIBENTER_INTERNAL_H
+#define LIBENTER_INTERNAL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "libenter.h"
+
+#define _public_ __attribute__((visibility("default")))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+}
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		(void)fclose(*f);
+}
+
+void strv_free(char **v);
+static inline void strv_freep(char ***v)
+{
+	strv_free(*v);
+}
+
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_strv_ _cleanup_(strv_freep)
+
+/* Hand ownership to the caller: the cleanup then sees -1 / NULL. */
+static inline int take_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _p = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_p;                                                                                \
+	})
+
+static inline bool streq(const char *a, const char *b)
+{
+	return a && b && *a == *b && !__builtin_strcmp(a, b);
+}
+
+/* strv.c: NULL-terminated string arrays */
+size_t strv_length(char *const *v);
+int strv_push(char ***v, const char *s);            /* appends a copy */
+int strv_consume(char ***v, char *s);               /* appends s, freed on failure */
+char *strv_find_prefix(char *const *v, const char *prefix);
+char **strv_copy(char *const *v);
+
+/* error.c */
+struct enter_error {
+	int errnum;    /* positive errno */
+	int exit_code; /* 125, 126 or 127 */
+	char *step;    /* "mount", "resolve", "check", "activate", "exec" */
+	char *path;    /* path inside ROOT, as the user would write it */
+	char *detail;  /* origin of the step, or NULL */
+	char *reason;  /* explanation, or NULL for strerror(errnum) */
+	char *message; /* the whole line, built on demand */
+};
+
+/* Fills *err unless it is already set (the first failure is the cause) and
+ * returns -errnum, so that a caller can write `return error_set(...)`.
+ * @reason_fmt may be NULL: the reason is then strerror(errnum). */
+int error_set(struct enter_error **err, int errnum, const char *step, const char *path,
+	      const char *detail, const char *reason_fmt, ...) _printf_(6, 7);
+void error_set_exit_code(struct enter_error *err, int code);
+int error_from_fs_context(struct enter_error **err, int errnum, int fs_fd, const char *step,
+			  const char *path, const char *detail);
+
+/* resolve.c: paths inside ROOT become fds, never strings handed to the kernel */
+enum {
+	RESOLVE_API = 1 << 0, /* refuse symlinks anywhere in the path */
+};
+int resolve_at(int root_fd, const char *path, int open_flags, unsigned how, int *ret_fd);
+int resolve_file_read(int root_fd, const char *path, size_t max, char **ret);
+int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, int *ret_fd);
+int resolve_create_file(int root_fd, const char *path, int *ret_fd);
+const char *resolve_strerror(int r);
+
+/* env.c: the command's environment, a pure function of its inputs */
+struct env_opts {
+	bool generic;
+	const char *shell;          /* value of SHELL */
+	const char *locale_archive; /* value of LOCALE_ARCHIVE, or NULL */
+	char *const *keep;          /* names passed through when set */
+	char *const *set;           /* "NAME=VALUE" to set, "NAME" to remove, in order */
+};
+int env_build(char *const *host, const struct env_opts *opts, char ***ret);
+bool env_name_valid(const char *name);
+
+/* plan.c */
+enum step_kind {
+	STEP_ROOT,     /* ROOT bound onto itself, recursively: pivot_root needs a mount */
+	STEP_MKDIR,    /* create a missing API directory */
+	STEP_PROC,     /* fresh procfs for the new pid namespace */
+	STEP_TMPFS,    /* fresh tmpfs: /run, /dev/shm, --tmpfs-tmp */
+	STEP_DEVPTS,   /* fresh devpts instance, /dev/ptmx bound to it */
+	STEP_BIND,     /* recursive bind: /sys, /dev, --bind, --ro-bind */
+	STEP_HOSTNAME, /* sethostname() in the new uts namespace */
+	STEP_PIVOT,    /* pivot_root into ROOT, chroot where that is impossible */
+	STEP_ACTIVATE, /* $system/activate, then systemd-tmpfiles */
+	STEP_RESOLV,   /* host resolv.conf, read-only, after activation */
+};
+
+struct step {
+	enum step_kind kind;
+	char *source;     /* host path, or NULL */
+	char *target;     /* path inside ROOT, as the user would write it */
+	char *fstype;     /* "tmpfs", "proc", "devpts", or NULL */
+	char *fs_options; /* "mode=0755", "newinstance,ptmxmode=0666" */
+	uint64_t attr;    /* MOUNT_ATTR_* */
+	unsigned mode;    /* STEP_MKDIR */
+	char *origin;     /* "default", "--bind", "--tmpfs-tmp", ... */
+};
+
+struct enter_plan {
+	char *root;
+	struct step *steps;
+	size_t n_steps;
+	char *hostname;
+	char *hostname_origin;
+	char *system;
+	char *tmpfiles;  /* in-root path of systemd-tmpfiles, or NULL */
+	char **argv;     /* the command */
+	char **envp;     /* its environment */
+	int preserve_fds;
+	unsigned flags;
+};
+
+struct bind_spec {
+	char *src;
+	char *dst;
+	unsigned flags;
+};
+
+struct enter_ctx {
+	char *root;
+	int root_fd;
+	char *system;
+	char *hostname;
+	char *shell_command; /* -c STRING */
+	unsigned flags;
+	enum enter_boot boot;
+	char *boot_src;
+	struct bind_spec *binds;
+	size_t n_binds;
+	char **env_set;
+	char **env_keep;
+	int preserve_fds;
+	enter_log_fn log_fn;
+	void *log_userdata;
+	int report_fd; /* in the forked child: log records go to the parent */
+};
+
+int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
+	       struct enter_plan **ret, struct enter_error **err);
+struct enter_plan *plan_free(struct enter_plan *plan);
+const char *step_kind_name(enum step_kind kind);
+
+/* mount.c: executes mount steps on fds */
+struct exec_state {
+	int root_fd;   /* the ROOT bind mount once STEP_ROOT ran */
+	int resolv_fd; /* detached clone of the host's resolv.conf, or -1 */
+	bool pivoted;
+};
+int mount_step(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+	       struct enter_error **err);
+int mount_prepare_resolv(const struct enter_plan *plan, struct exec_state *st,
+			 struct enter_error **err);
+
+/* activate.c */
+int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct enter_error **err);
+
+/* init.c: pid 1 of the new pid namespace */
+_Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, int report_fd,
+			 int life_fd);
+int exec_command(const struct enter_plan *plan, struct enter_error **err);
+int signal_reset_all(void);
+
+/* report.c: records from the child to the parent through a pipe */
+int report_send_error(int fd, const struct enter_error *e);
+int report_send_log(int fd, enum enter_log_level level, const char *msg);
+/* Reads what is available; returns 0 at EOF, 1 if more may come, <0 on error. */
+int report_receive(int fd, struct enter_ctx *ctx, struct enter_error **err);
+
+/* log.c */
+void log_msg(struct enter_ctx *ctx, enum enter_log_level level, const char *fmt, ...)
+	_printf_(3, 4);
+
+/* json.c: a tiny string builder for the plan printers */
+struct buf {
+	char *data;
+	size_t len, cap;
+	bool oom;
+};
+void buf_printf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
+void buf_json_string(struct buf *b, const char *s);
+
+#endif

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Executes the mount steps of a plan, in the child, inside the new mount
+ * namespace.  Every target is an fd from in-root resolution, and every mount
+ * is made with the new mount API on fds (fsopen/fsmount, open_tree,
+ * mount_setattr, move_mount): no path into ROOT is ever handed to the
+ * kernel as a string.  Nothing here remounts an existing superblock: a
+ * remount reaches the host's filesystem even through a private namespace.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "internal.h"
+
+static int attach(int tree_fd, int target_fd)
+{
+	if (move_mount(tree_fd, "", target_fd, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static const char *step_detail(const struct step *s)
+{
+	return streq(s->origin, "default") ? NULL : s->origin;
+}
+
+static int step_error(struct enter_error **err, int r, const struct step *s, const char *what)
+{
+	return error_set(err, -r, "mount", s->target, step_detail(s), "%s: %s", what,
+			 strerror(-r));
+}
+
+/* API directories (and what the host's /dev holds) must not be symlinks;
+ * other targets may be, as long as they stay inside ROOT. */
+static unsigned step_resolve_flags(const struct step *s)
+{
+	return streq(s->origin, "default") ? RESOLVE_API : 0;
+}
+
+static int resolve_target(const struct step *s, struct exec_state *st, int *ret_fd,
+			  struct enter_error **err)
+{
+	int r = resolve_at(st->root_fd, s->target, O_PATH | O_DIRECTORY, step_resolve_flags(s),
+			   ret_fd);
+
+	if (r < 0)
+		return error_set(err, -r, "resolve", s->target, step_detail(s), "%s",
+				 resolve_strerror(r));
+	return 0;
+}
+
+/* "a=b,c" -> FSCONFIG_SET_STRING a=b, FSCONFIG_SET_FLAG c */
+static int configure(int fs_fd, const char *options)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *save = NULL;
+
+	if (!options)
+		return 0;
+	copy = strdup(options);
+	if (!copy)
+		return -ENOMEM;
+	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(opt, '=');
+		int r;
+
+		if (eq) {
+			*eq = '\0';
+			r = fsconfig(fs_fd, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		} else {
+			r = fsconfig(fs_fd, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		}
+		if (r < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* A new superblock (proc, tmpfs, devpts), attached on @dir_fd. */
+static int mount_fresh(int dir_fd, const struct step *s, int *ret_mnt, struct enter_error **err)
+{
+	_cleanup_close_ int fs = -1, mnt = -1;
+	int r;
+
+	fs = fsopen(s->fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return step_error(err, -errno, s, "fsopen");
+	r = configure(fs, s->fs_options);
+	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = -errno;
+	if (r < 0)
+		return error_from_fs_context(err, -r, fs, "mount", s->target, step_detail(s));
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, s->attr);
+	if (mnt < 0)
+		return step_error(err, -errno, s, "fsmount");
+	r = attach(mnt, dir_fd);
+	if (r < 0)
+		return step_error(err, r, s, "move_mount");
+	if (ret_mnt)
+		*ret_mnt = take_fd(&mnt);
+	return 0;
+}
+
+static int set_attr(int tree_fd, uint64_t attr)
+{
+	struct mount_attr a = {.attr_set = attr};
+
+	if (!attr)
+		return 0;
+	if (mount_setattr(tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A fresh devpts instance, and /dev/ptmx bound to its ptmx, so that the
+ * host's instance is neither used nor remounted by activation. */
+static int mount_devpts(const struct step *s, struct exec_state *st, struct enter_error **err)
+{
+	_cleanup_close_ int dir = -1, mnt = -1, ptmx = -1, ptmx_target = -1;
+	int r;
+
+	r = resolve_target(s, st, &dir, err);
+	if (r < 0)
+		return r;
+	r = mount_fresh(dir, s, &mnt, err);
+	if (r < 0)
+		return r;
+	ptmx = open_tree(mnt, "ptmx", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (ptmx < 0)
+		return step_error(err, -errno, s, "open_tree ptmx");
+	r = resolve_at(st->root_fd, "/dev/ptmx", O_PATH, RESOLVE_API, &ptmx_target);
+	if (r < 0)
+		return error_set(err, -r, "resolve", "/dev/ptmx", NULL, "%s", resolve_strerror(r));
+	r = attach(ptmx, ptmx_target);
+	if (r < 0)
+		return error_set(err, -r, "mount", "/dev/ptmx", NULL, "move_mount: %s", strerror(-r));
+	return 0;
+}
+
+/* A --bind destination that does not exist is created inside ROOT: a
+ * directory, or an empty file when the source is not a directory. */
+static int bind_target(const struct step *s, int tree_fd, struct exec_state *st, int *ret_fd,
+		       struct enter_error **err)
+{
+	struct stat src;
+	int r;
+
+	if (step_resolve_flags(s) == RESOLVE_API)
+		return resolve_target(s, st, ret_fd, err);
+	if (fstat(tree_fd, &src) < 0)
+		return step_error(err, -errno, s, "stat");
+	if (S_ISDIR(src.st_mode))
+		r = resolve_mkdir_p(st->root_fd, s->target, 0755, ret_fd);
+	else
+		r = resolve_create_file(st->root_fd, s->target, ret_fd);
+	if (r < 0)
+		return error_set(err, -r, "resolve", s->target, step_detail(s), "%s",
+				 resolve_strerror(r));
+	return 0;
+}
+
+static int mount_bind(const struct step *s, struct exec_state *st, struct enter_error **err)
+{
+	_cleanup_close_ int tree = -1, dir = -1;
+	int r;
+
+	tree = open_tree(AT_FDCWD, s->source,
+			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return error_set(err, errno, "bind", s->source, s->origin, NULL);
+	r = set_attr(tree, s->attr);
+	if (r < 0)
+		return step_error(err, r, s, "mount_setattr");
+	r = bind_target(s, tree, st, &dir, err);
+	if (r < 0)
+		return r;
+	r = attach(tree, dir);
+	if (r < 0)
+		return step_error(err, r, s, "move_mount");
+	return 0;
+}
+
+/* ROOT bound onto itself, recursively (so that what the administrator
+ * mounted below it comes along): pivot_root needs a mount point. */
+static int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+		      struct enter_error **err)
+{
+	_cleanup_close_ int dir = -1, tree = -1;
+	struct stat a, b;
+	int r;
+
+	/* The fd of enter_new() belongs to the host's namespace, where
+	 * open_tree() cannot clone it: open the path again, and check that it
+	 * is still the same directory. */
+	dir = open(ctx->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return error_set(err, errno, "open", ctx->root, NULL, NULL);
+	if (fstat(dir, &a) < 0 || fstat(ctx->root_fd, &b) < 0)
+		return error_set(err, errno, "open", ctx->root, NULL, NULL);
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return error_set(err, ESTALE, "open", ctx->root, NULL,
+				 "replaced by another directory while entering");
+	tree = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		return step_error(err, -errno, s, "open_tree");
+	r = attach(tree, dir);
+	if (r < 0)
+		return step_error(err, r, s, "move_mount");
+	st->root_fd = take_fd(&tree);
+	return 0;
+}
+
+static int make_dir(const struct step *s, struct exec_state *st, struct enter_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	const char *name = s->target + 1; /* API directories are top-level names */
+	int r;
+
+	if (mkdirat(st->root_fd, name, 0755) < 0) {
+		if (errno == EEXIST) /* another enter on the same root was faster */
+			return 0;
+		return error_set(err, errno, "mkdir", s->target, NULL, NULL);
+	}
+	if (s->mode == 0755)
+		return 0;
+	r = resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, RESOLVE_API, &fd);
+	if (r < 0)
+		return error_set(err, -r, "mkdir", s->target, NULL, "%s", resolve_strerror(r));
+	if (fchmod(fd, s->mode) < 0)
+		return error_set(err, errno, "mkdir", s->target, NULL, NULL);
+	return 0;
+}
+
+static int pivot(struct enter_ctx *ctx, struct exec_state *st, struct enter_error **err)
+{
+	if (fchdir(st->root_fd) < 0)
+		return error_set(err, errno, "pivot_root", ctx->root, NULL, NULL);
+	/* Stacks the old root on top of the new one, then detaches it: no
+	 * directory for the old root is needed inside the target. */
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		if (umount2(".", MNT_DETACH) < 0)
+			return error_set(err, errno, "pivot_root", ctx->root, NULL,
+					 "detaching the old root: %s", strerror(errno));
+	} else if (errno == EINVAL) {
+		/* The rescue system runs from its initramfs (rootfs cannot
+		 * be pivoted away from). */
+		log_msg(ctx, ENTER_LOG_DEBUG, "pivot_root impossible here, using chroot");
+		if (chroot(".") < 0)
+			return error_set(err, errno, "chroot", ctx->root, NULL, NULL);
+	} else {
+		return error_set(err, errno, "pivot_root", ctx->root, NULL, NULL);
+	}
+	if (chdir("/") < 0)
+		return error_set(err, errno, "pivot_root", ctx->root, NULL, NULL);
+	st->pivoted = true;
+	return 0;
+}
+
+/* The host's resolv.conf, cloned before pivot_root hides the host. */
+int mount_prepare_resolv(const struct enter_plan *plan, struct exec_state *st,
+			 struct enter_error **err)
+{
+	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int tree = -1;
+
+	st->resolv_fd = -1;
+	if (plan->flags & ENTER_NO_RESOLV)
+		return 0;
+	tree = open_tree(AT_FDCWD, "/etc/resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return errno == ENOENT ? 0 : error_set(err, errno, "bind", "/etc/resolv.conf",
+						       "the rescue system's", NULL);
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+		return error_set(err, errno, "bind", "/etc/resolv.conf", "the rescue system's",
+				 NULL);
+	st->resolv_fd = take_fd(&tree);
+	return 0;
+}
+
+/* Where the target's /etc/resolv.conf leads, following its symlinks by hand
+ * (each lookup in-root), so that a destination that does not exist yet can be
+ * created, but only in the fresh /run. */
+static int resolv_destination(int root_fd, char **ret_path, int *ret_fd)
+{
+	_cleanup_free_ char *path = strdup("/etc/resolv.conf");
+
+	if (!path)
+		return -ENOMEM;
+	for (int depth = 0; depth < 40; depth++) {
+		_cleanup_close_ int fd = -1;
+		char link[4096];
+		struct stat stb;
+		ssize_t n;
+		int r;
+
+		r = resolve_at(root_fd, path, O_PATH | O_NOFOLLOW, 0, &fd);
+		if (r < 0) {
+			*ret_path = TAKE_PTR(path);
+			return r;
+		}
+		if (fstat(fd, &stb) < 0)
+			return -errno;
+		if (!S_ISLNK(stb.st_mode)) {
+			*ret_path = TAKE_PTR(path);
+			*ret_fd = take_fd(&fd);
+			return S_ISREG(stb.st_mode) ? 0 : -EBADFD;
+		}
+		n = readlinkat(fd, "", link, sizeof(link) - 1);
+		if (n < 0)
+			return -errno;
+		link[n] = '\0';
+
+		char *next;
+		if (link[0] == '/') {
+			next = strdup(link);
+		} else {
+			char *slash = strrchr(path, '/');
+			next = asprintf(&next, "%.*s/%s", (int)(slash - path), path, link) < 0
+				       ? NULL
+				       : next;
+		}
+		if (!next)
+			return -ENOMEM;
+		free(path);
+		path = next;
+	}
+	return -ELOOP;
+}
+
+static int bind_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+		       struct enter_error **err)
+{
+	_cleanup_free_ char *dest = NULL;
+	_cleanup_close_ int fd = -1, run = -1;
+	int r;
+
+	if (st->resolv_fd < 0) {
+		log_msg(ctx, ENTER_LOG_WARNING,
+			"the rescue system has no /etc/resolv.conf: no DNS inside");
+		return 0;
+	}
+	r = resolv_destination(st->root_fd, &dest, &fd);
+	if (r == -ENOENT && dest && strncmp(dest, "/run/", 5) == 0) {
+		/* In-root with /run as the root: cannot leave the tmpfs. */
+		r = resolve_at(st->root_fd, "/run", O_PATH | O_DIRECTORY, RESOLVE_API, &run);
+		if (r == 0)
+			r = resolve_create_file(run, dest + 5, &fd);
+	}
+	if (r == -ENOENT) {
+		log_msg(ctx, ENTER_LOG_WARNING,
+			"/etc/resolv.conf of the target leads to %s, which does not exist "
+			"and is not under /run: no DNS inside",
+			dest ? dest : "nowhere");
+		return 0;
+	}
+	if (r < 0)
+		return error_set(err, -r, "bind", dest ? dest : s->target, "resolv.conf", "%s",
+				 r == -EBADFD ? "not a regular file" : resolve_strerror(r));
+	r = attach(st->resolv_fd, fd);
+	if (r < 0)
+		return error_set(err, -r, "bind", dest, "resolv.conf", "move_mount: %s",
+				 strerror(-r));
+	return 0;
+}
+
+int mount_step(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+	       struct enter_error **err)
+{
+	_cleanup_close_ int dir = -1;
+	int r;
+
+	switch (s->kind) {
+	case STEP_ROOT:
+		return mount_root(ctx, s, st, err);
+	case STEP_MKDIR:
+		return make_dir(s, st, err);
+	case STEP_PROC:
+	case STEP_TMPFS:
+		r = resolve_target(s, st, &dir, err);
+		if (r < 0)
+			return r;
+		return mount_fresh(dir, s, NULL, err);
+	case STEP_DEVPTS:
+		return mount_devpts(s, st, err);
+	case STEP_BIND:
+		return mount_bind(s, st, err);
+	case STEP_HOSTNAME:
+		if (sethostname(s->source, strlen(s->source)) < 0)
+			return error_set(err, errno, "hostname", s->source, s->origin, NULL);
+		return 0;
+	case STEP_PIVOT:
+		return pivot(ctx, st, err);
+	case STEP_ACTIVATE:
+		return 0; /* run by init, which waits for it */
+	case STEP_RESOLV:
+		return bind_resolv(ctx, s, st, err);
+	}
+	return -EINVAL;
+}

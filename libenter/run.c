@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * enter_run(): fork pid 1 of a new pid namespace, relay its reports and the
+ * caller's signals while it runs, and turn its exit into a status.
+ *
+ * The caller's own namespaces never change: CLONE_NEWPID is unshared only
+ * for the one fork (it applies to children, not to the caller itself), and
+ * the thread's pid namespace for children is set back right after.  The
+ * child unshares the mount, uts and ipc namespaces itself.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+static const int forwarded[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+static pid_t fork_into_new_pid_ns(struct enter_error **err)
+{
+	_cleanup_close_ int saved = -1;
+	pid_t pid;
+
+	saved = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+	if (saved < 0)
+		return error_set(err, errno, "unshare", "/proc/thread-self/ns/pid_for_children",
+				 NULL, NULL);
+	if (unshare(CLONE_NEWPID) < 0)
+		return error_set(err, errno, "unshare", NULL, "pid namespace", NULL);
+	pid = fork();
+	if (pid == 0)
+		return 0;
+	if (setns(saved, CLONE_NEWPID) < 0 && pid > 0) {
+		/* Cannot happen for the namespace we came from; if it did, the
+		 * caller's later children would land in the new namespace. */
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		return error_set(err, errno, "setns", NULL, "pid namespace", NULL);
+	}
+	if (pid < 0)
+		return error_set(err, errno, "fork", NULL, NULL, NULL);
+	return pid;
+}
+
+static int status_of(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	return 128 + WTERMSIG(wstatus);
+}
+
+/* Relays reports and signals until pid 1 exits; returns its wait status. */
+static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int sfd,
+		 struct enter_error **err)
+{
+	bool report_open = true;
+	int wstatus = 0;
+
+	for (;;) {
+		struct pollfd p[] = {
+			{.fd = pidfd, .events = POLLIN},
+			{.fd = sfd, .events = POLLIN},
+			{.fd = report_open ? report_fd : -1, .events = POLLIN},
+		};
+
+		if (poll(p, ELEMENTSOF(p), -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[2].revents) {
+			int r = report_receive(report_fd, ctx, err);
+
+			if (r <= 0)
+				report_open = false;
+		}
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				/* A terminal's signal reached the command itself. */
+				if (si.ssi_code != SI_KERNEL)
+					(void)pidfd_send_signal(pidfd, si.ssi_signo, NULL, 0);
+		}
+		if (p[0].revents)
+			break;
+	}
+
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	/* Pid 1 is gone and with it every writer: read what is left. */
+	while (report_open && report_receive(report_fd, ctx, err) > 0)
+		;
+	return wstatus;
+}
+
+_public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
+		       struct enter_error **err)
+{
+	extern char **environ;
+	struct enter_plan *plan = NULL;
+	_cleanup_close_ int report_rd = -1, report_wr = -1, life_rd = -1, life_wr = -1;
+	_cleanup_close_ int sfd = -1, pidfd = -1;
+	sigset_t mask, old;
+	int fds[2], r, wstatus;
+	pid_t pid;
+
+	if (!ctx || !status)
+		return error_set(err, EINVAL, "run", NULL, NULL, NULL);
+	r = plan_build(ctx, argv, environ, &plan, err);
+	if (r < 0)
+		return r;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		plan_free(plan);
+		return error_set(err, errno, "pipe", NULL, NULL, NULL);
+	}
+	report_rd = fds[0];
+	report_wr = fds[1];
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		plan_free(plan);
+		return error_set(err, errno, "pipe", NULL, NULL, NULL);
+	}
+	life_rd = fds[0];
+	life_wr = fds[1];
+
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+		sigaddset(&mask, forwarded[i]);
+	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		r = error_set(err, errno, "signalfd", NULL, NULL, NULL);
+		goto restore;
+	}
+
+	pid = fork_into_new_pid_ns(err);
+	if (pid == 0) {
+		closep(&report_rd);
+		closep(&life_wr);
+		closep(&sfd);
+		init_main(ctx, plan, report_wr, life_rd);
+	}
+	if (pid < 0) {
+		r = pid;
+		goto restore;
+	}
+	closep(&report_wr);
+	closep(&life_rd);
+
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0) {
+		r = error_set(err, errno, "pidfd_open", NULL, NULL, NULL);
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		goto restore;
+	}
+	wstatus = relay(ctx, pid, pidfd, report_rd, sfd, err);
+	if (err && *err)
+		r = -(*err)->errnum;
+	else
+		*status = status_of(wstatus);
+
+restore:
+	/* Signals that came after the command ended are not the caller's. */
+	if (sfd >= 0) {
+		struct signalfd_siginfo si;
+
+		while (read(sfd, &si, sizeof(si)) == sizeof(si))
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	plan_free(plan);
+	return r;
+}

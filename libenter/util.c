@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Small helpers: NULL-terminated string arrays and a growing string buffer. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "internal.h"
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+size_t strv_length(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+int strv_consume(char ***v, char *s)
+{
+	size_t n = strv_length(*v);
+	char **nv;
+
+	if (!s)
+		return -ENOMEM;
+	nv = realloc(*v, (n + 2) * sizeof(char *));
+	if (!nv) {
+		free(s);
+		return -ENOMEM;
+	}
+	nv[n] = s;
+	nv[n + 1] = NULL;
+	*v = nv;
+	return 0;
+}
+
+int strv_push(char ***v, const char *s)
+{
+	return strv_consume(v, strdup(s));
+}
+
+char *strv_find_prefix(char *const *v, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	for (; v && *v; v++)
+		if (strncmp(*v, prefix, len) == 0)
+			return *v;
+	return NULL;
+}
+
+char **strv_copy(char *const *v)
+{
+	_cleanup_strv_ char **c = calloc(1, sizeof(char *));
+
+	if (!c)
+		return NULL;
+	for (; v && *v; v++)
+		if (strv_push(&c, *v) < 0)
+			return NULL;
+	return TAKE_PTR(c);
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t avail = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->data ? b->data + b->len : NULL, avail, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < avail) {
+			b->len += n;
+			return;
+		}
+
+		size_t cap = (b->cap + n + 1) * 2;
+		char *d = realloc(b->data, cap);
+
+		if (!d) {
+			b->oom = true;
+			return;
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+}
+
+void buf_json_string(struct buf *b, const char *s)
+{
+	if (!s) {
+		buf_printf(b, "null");
+		return;
+	}
+	buf_printf(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			buf_printf(b, "\\n");
+		else if (*p == '\t')
+			buf_printf(b, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_printf(b, "\\u%04x", *p);
+		else
+			buf_printf(b, "%c", *p);
+	}
+	buf_printf(b, "\"");
+}
