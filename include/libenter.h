@@ -25,8 +25,8 @@ struct enter_error;
 enum {
 	ENTER_GENERIC = 1u << 0,     /* any Linux root: no etc/NIXOS check, no activation */
 	ENTER_NO_ACTIVATE = 1u << 1, /* do not run $system/activate */
-	ENTER_STRICT = 1u << 2,      /* a failing activation is an error, not a warning */
-	ENTER_SILENT = 1u << 3,      /* activation output goes nowhere */
+	ENTER_STRICT = 1u << 2,	     /* a failing activation is an error, not a warning */
+	ENTER_SILENT = 1u << 3,	     /* activation output goes nowhere */
 	ENTER_TMPFS_TMP = 1u << 4,   /* a fresh tmpfs on /tmp instead of ROOT's own */
 	ENTER_NO_RESOLV = 1u << 5,   /* do not bind the host's resolv.conf */
 };
@@ -39,7 +39,7 @@ enum {
 enum enter_boot {
 	ENTER_BOOT_AUTO, /* mount /boot from the target's fstab (not yet implemented: as NONE) */
 	ENTER_BOOT_NONE, /* leave /boot as it is */
-	ENTER_BOOT_SRC,  /* mount or bind the given source on /boot (not yet implemented) */
+	ENTER_BOOT_SRC,	 /* mount or bind the given source on /boot (not yet implemented) */
 };
 
 enum enter_log_level {

@@ -6,7 +6,7 @@
 
 #include "internal.h"
 
-#define DEFAULT_SYSTEM "/nix/var/nix/profiles/system"
+#define DEFAULT_SYSTEM	 "/nix/var/nix/profiles/system"
 #define PRESERVE_FDS_MAX 1024
 
 static const unsigned all_flags = ENTER_GENERIC | ENTER_NO_ACTIVATE | ENTER_STRICT | ENTER_SILENT |
@@ -14,6 +14,7 @@ static const unsigned all_flags = ENTER_GENERIC | ENTER_NO_ACTIVATE | ENTER_STRI
 
 _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 {
+	_cleanup_free_ char *canonical = NULL;
 	struct enter_ctx *ctx;
 	struct stat st;
 	int fd;
@@ -22,7 +23,14 @@ _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 		error_set(err, EINVAL, "open", root, NULL, "no root given");
 		return NULL;
 	}
-	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* ROOT is the administrator's path on the rescue system: trusted, and
+	 * made absolute so that plans and errors name it unambiguously. */
+	canonical = realpath(root, NULL);
+	if (!canonical) {
+		error_set(err, errno, "open", root, NULL, NULL);
+		return NULL;
+	}
+	fd = open(canonical, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		error_set(err, errno, "open", root, NULL, NULL);
 		return NULL;
@@ -34,12 +42,13 @@ _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 	}
 
 	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx || !(ctx->root = strdup(root)) || !(ctx->system = strdup(DEFAULT_SYSTEM))) {
+	if (!ctx || !(ctx->system = strdup(DEFAULT_SYSTEM))) {
 		error_set(err, ENOMEM, "open", root, NULL, NULL);
 		(void)close(fd);
 		enter_free(ctx);
 		return NULL;
 	}
+	ctx->root = TAKE_PTR(canonical);
 	ctx->root_fd = fd;
 	ctx->report_fd = -1;
 	ctx->boot = ENTER_BOOT_AUTO;
@@ -155,7 +164,7 @@ _public_ int enter_set_env(struct enter_ctx *ctx, const char *name, const char *
 
 	if (!ctx || !env_name_valid(name))
 		return -EINVAL;
-	if (value ? asprintf(&entry, "%s=%s", name, value) < 0 : !(entry = strdup(name)))
+	if (value ? xasprintf(&entry, "%s=%s", name, value) < 0 : !(entry = strdup(name)))
 		return -ENOMEM;
 	return strv_consume(&ctx->env_set, entry);
 }

@@ -63,7 +63,7 @@ static int env_put(char ***env, const char *name, size_t len, const char *value)
 	char *entry;
 
 	env_unset(*env, name, len);
-	if (asprintf(&entry, "%.*s=%s", (int)len, name, value) < 0)
+	if (xasprintf(&entry, "%.*s=%s", (int)len, name, value) < 0)
 		return -ENOMEM;
 	return strv_consume(env, entry);
 }

@@ -139,7 +139,7 @@ static void ignore_signal(int sig)
 _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, int report_fd,
 			 int life_fd)
 {
-	static const int forwarded[] = {SIGTERM, SIGHUP,  SIGINT,  SIGQUIT,
+	static const int forwarded[] = {SIGTERM, SIGHUP,  SIGINT,   SIGQUIT,
 					SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
 	struct sigaction sa = {.sa_handler = ignore_signal};
 	struct enter_error *err = NULL;

@@ -13,9 +13,9 @@
 
 #include "libenter.h"
 
-#define _public_ __attribute__((visibility("default")))
+#define _public_       __attribute__((visibility("default")))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -40,10 +40,10 @@ static inline void strv_freep(char ***v)
 	strv_free(*v);
 }
 
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_	 _cleanup_(closep)
+#define _cleanup_free_	 _cleanup_(freep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
-#define _cleanup_strv_ _cleanup_(strv_freep)
+#define _cleanup_strv_	 _cleanup_(strv_freep)
 
 /* Hand ownership to the caller: the cleanup then sees -1 / NULL. */
 static inline int take_fd(int *fd)
@@ -66,10 +66,11 @@ static inline bool streq(const char *a, const char *b)
 
 /* strv.c: NULL-terminated string arrays */
 size_t strv_length(char *const *v);
-int strv_push(char ***v, const char *s);            /* appends a copy */
-int strv_consume(char ***v, char *s);               /* appends s, freed on failure */
+int strv_push(char ***v, const char *s); /* appends a copy */
+int strv_consume(char ***v, char *s);	 /* appends s, freed on failure */
 char *strv_find_prefix(char *const *v, const char *prefix);
 char **strv_copy(char *const *v);
+int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
 
 /* error.c */
 struct enter_error {
@@ -100,14 +101,15 @@ int resolve_file_read(int root_fd, const char *path, size_t max, char **ret);
 int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, int *ret_fd);
 int resolve_create_file(int root_fd, const char *path, int *ret_fd);
 const char *resolve_strerror(int r);
+char *path_normalize(const char *path);
 
 /* env.c: the command's environment, a pure function of its inputs */
 struct env_opts {
 	bool generic;
-	const char *shell;          /* value of SHELL */
+	const char *shell;	    /* value of SHELL */
 	const char *locale_archive; /* value of LOCALE_ARCHIVE, or NULL */
-	char *const *keep;          /* names passed through when set */
-	char *const *set;           /* "NAME=VALUE" to set, "NAME" to remove, in order */
+	char *const *keep;	    /* names passed through when set */
+	char *const *set;	    /* "NAME=VALUE" to set, "NAME" to remove, in order */
 };
 int env_build(char *const *host, const struct env_opts *opts, char ***ret);
 bool env_name_valid(const char *name);
@@ -128,13 +130,13 @@ enum step_kind {
 
 struct step {
 	enum step_kind kind;
-	char *source;     /* host path, or NULL */
-	char *target;     /* path inside ROOT, as the user would write it */
-	char *fstype;     /* "tmpfs", "proc", "devpts", or NULL */
+	char *source;	  /* host path, or NULL */
+	char *target;	  /* path inside ROOT, as the user would write it */
+	char *fstype;	  /* "tmpfs", "proc", "devpts", or NULL */
 	char *fs_options; /* "mode=0755", "newinstance,ptmxmode=0666" */
-	uint64_t attr;    /* MOUNT_ATTR_* */
-	unsigned mode;    /* STEP_MKDIR */
-	char *origin;     /* "default", "--bind", "--tmpfs-tmp", ... */
+	uint64_t attr;	  /* MOUNT_ATTR_* */
+	unsigned mode;	  /* STEP_MKDIR */
+	char *origin;	  /* "default", "--bind", "--tmpfs-tmp", ... */
 };
 
 struct enter_plan {
@@ -144,9 +146,9 @@ struct enter_plan {
 	char *hostname;
 	char *hostname_origin;
 	char *system;
-	char *tmpfiles;  /* in-root path of systemd-tmpfiles, or NULL */
-	char **argv;     /* the command */
-	char **envp;     /* its environment */
+	char *tmpfiles; /* in-root path of systemd-tmpfiles, or NULL */
+	char **argv;	/* the command */
+	char **envp;	/* its environment */
 	int preserve_fds;
 	unsigned flags;
 };

@@ -30,8 +30,7 @@ static const char *step_detail(const struct step *s)
 
 static int step_error(struct enter_error **err, int r, const struct step *s, const char *what)
 {
-	return error_set(err, -r, "mount", s->target, step_detail(s), "%s: %s", what,
-			 strerror(-r));
+	return error_set(err, -r, "mount", s->target, step_detail(s), "%s: %s", what, strerror(-r));
 }
 
 /* API directories (and what the host's /dev holds) must not be symlinks;
@@ -137,7 +136,8 @@ static int mount_devpts(const struct step *s, struct exec_state *st, struct ente
 		return error_set(err, -r, "resolve", "/dev/ptmx", NULL, "%s", resolve_strerror(r));
 	r = attach(ptmx, ptmx_target);
 	if (r < 0)
-		return error_set(err, -r, "mount", "/dev/ptmx", NULL, "move_mount: %s", strerror(-r));
+		return error_set(err, -r, "mount", "/dev/ptmx", NULL, "move_mount: %s",
+				 strerror(-r));
 	return 0;
 }
 
@@ -168,8 +168,7 @@ static int mount_bind(const struct step *s, struct exec_state *st, struct enter_
 	_cleanup_close_ int tree = -1, dir = -1;
 	int r;
 
-	tree = open_tree(AT_FDCWD, s->source,
-			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	tree = open_tree(AT_FDCWD, s->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0)
 		return error_set(err, errno, "bind", s->source, s->origin, NULL);
 	r = set_attr(tree, s->attr);
@@ -204,7 +203,8 @@ static int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_s
 	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		return error_set(err, ESTALE, "open", ctx->root, NULL,
 				 "replaced by another directory while entering");
-	tree = open_tree(dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	tree = open_tree(dir, "",
+			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (tree < 0)
 		return step_error(err, -errno, s, "open_tree");
 	r = attach(tree, dir);
@@ -272,8 +272,9 @@ int mount_prepare_resolv(const struct enter_plan *plan, struct exec_state *st,
 		return 0;
 	tree = open_tree(AT_FDCWD, "/etc/resolv.conf", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
-		return errno == ENOENT ? 0 : error_set(err, errno, "bind", "/etc/resolv.conf",
-						       "the rescue system's", NULL);
+		return errno == ENOENT ? 0
+				       : error_set(err, errno, "bind", "/etc/resolv.conf",
+						   "the rescue system's", NULL);
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
 		return error_set(err, errno, "bind", "/etc/resolv.conf", "the rescue system's",
 				 NULL);
@@ -314,15 +315,12 @@ static int resolv_destination(int root_fd, char **ret_path, int *ret_fd)
 			return -errno;
 		link[n] = '\0';
 
-		char *next;
-		if (link[0] == '/') {
-			next = strdup(link);
-		} else {
-			char *slash = strrchr(path, '/');
-			next = asprintf(&next, "%.*s/%s", (int)(slash - path), path, link) < 0
-				       ? NULL
-				       : next;
-		}
+		_cleanup_free_ char *joined = NULL;
+		char *slash = strrchr(path, '/');
+
+		if (xasprintf(&joined, "%.*s/%s", (int)(slash - path), path, link) < 0)
+			return -ENOMEM;
+		char *next = path_normalize(link[0] == '/' ? link : joined);
 		if (!next)
 			return -ENOMEM;
 		free(path);

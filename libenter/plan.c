@@ -140,7 +140,7 @@ static int plan_hostname(struct enter_ctx *ctx, const char *system, struct enter
 		plan->hostname_origin = strdup("--hostname");
 		return plan->hostname && plan->hostname_origin ? 0 : -ENOMEM;
 	}
-	if (system && asprintf(&from_system, "%s/etc/hostname", system) < 0)
+	if (system && xasprintf(&from_system, "%s/etc/hostname", system) < 0)
 		return -ENOMEM;
 	candidates[1] = from_system;
 
@@ -151,8 +151,8 @@ static int plan_hostname(struct enter_ctx *ctx, const char *system, struct enter
 			continue;
 		data[strcspn(data, " \t\r\n")] = '\0';
 		if (!hostname_valid(data)) {
-			log_msg(ctx, ENTER_LOG_WARNING, "%s: \"%s\" is not a valid hostname, ignored",
-				candidates[i], data);
+			log_msg(ctx, ENTER_LOG_WARNING,
+				"%s: \"%s\" is not a valid hostname, ignored", candidates[i], data);
 			continue;
 		}
 		plan->hostname = TAKE_PTR(data);
@@ -190,7 +190,8 @@ static int plan_api_dirs(struct enter_ctx *ctx, struct enter_plan *plan, struct 
 
 	r = resolve_at(ctx->root_fd, "/tmp", O_PATH | O_DIRECTORY, 0, &tmp_fd);
 	if (r == -ENOENT) {
-		r = plan_add(plan, STEP_MKDIR, NULL, "/tmp", NULL, NULL, 0, "missing in the target");
+		r = plan_add(plan, STEP_MKDIR, NULL, "/tmp", NULL, NULL, 0,
+			     "missing in the target");
 		if (r < 0)
 			return r;
 		plan->steps[plan->n_steps - 1].mode = 01777;
@@ -200,33 +201,50 @@ static int plan_api_dirs(struct enter_ctx *ctx, struct enter_plan *plan, struct 
 	return 0;
 }
 
+/* The API filesystems of DESIGN §2, in the order they are mounted. */
+static const struct {
+	enum step_kind kind;
+	const char *source, *target, *fstype, *options;
+	uint64_t attr;
+} api_mounts[] = {
+	{STEP_PROC, "proc", "/proc", "proc", NULL,
+	 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC},
+	{STEP_BIND, "/sys", "/sys", NULL, NULL, 0},
+	{STEP_BIND, "/dev", "/dev", NULL, NULL, 0},
+	{STEP_DEVPTS, "devpts", "/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620",
+	 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC},
+	{STEP_TMPFS, "tmpfs", "/dev/shm", "tmpfs", "mode=1777",
+	 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV},
+	{STEP_TMPFS, "tmpfs", "/run", "tmpfs", "mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV},
+};
+
 static int plan_mounts(struct enter_ctx *ctx, struct enter_plan *plan)
 {
-	const uint64_t nosuid_nodev = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-	int r = 0;
+	int r;
 
-	r = r ?: plan_add(plan, STEP_PROC, "proc", "/proc", "proc", NULL,
-			  nosuid_nodev | MOUNT_ATTR_NOEXEC, "default");
-	r = r ?: plan_add(plan, STEP_BIND, "/sys", "/sys", NULL, NULL, 0, "default");
-	r = r ?: plan_add(plan, STEP_BIND, "/dev", "/dev", NULL, NULL, 0, "default");
-	r = r ?: plan_add(plan, STEP_DEVPTS, "devpts", "/dev/pts", "devpts",
-			  "newinstance,ptmxmode=0666,mode=0620", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
-			  "default");
-	r = r ?: plan_add(plan, STEP_TMPFS, "tmpfs", "/dev/shm", "tmpfs", "mode=1777", nosuid_nodev,
-			  "default");
-	r = r ?: plan_add(plan, STEP_TMPFS, "tmpfs", "/run", "tmpfs", "mode=0755", nosuid_nodev,
-			  "default");
-	if (ctx->flags & ENTER_TMPFS_TMP)
-		r = r ?: plan_add(plan, STEP_TMPFS, "tmpfs", "/tmp", "tmpfs", "mode=1777",
-				  nosuid_nodev, "--tmpfs-tmp");
+	for (size_t i = 0; i < ELEMENTSOF(api_mounts); i++) {
+		r = plan_add(plan, api_mounts[i].kind, api_mounts[i].source, api_mounts[i].target,
+			     api_mounts[i].fstype, api_mounts[i].options, api_mounts[i].attr,
+			     "default");
+		if (r < 0)
+			return r;
+	}
+	if (ctx->flags & ENTER_TMPFS_TMP) {
+		r = plan_add(plan, STEP_TMPFS, "tmpfs", "/tmp", "tmpfs", "mode=1777",
+			     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "--tmpfs-tmp");
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < ctx->n_binds; i++) {
 		const struct bind_spec *b = &ctx->binds[i];
 		bool ro = b->flags & ENTER_BIND_RDONLY;
 
-		r = r ?: plan_add(plan, STEP_BIND, b->src, b->dst, NULL, NULL,
-				  ro ? MOUNT_ATTR_RDONLY : 0, ro ? "--ro-bind" : "--bind");
+		r = plan_add(plan, STEP_BIND, b->src, b->dst, NULL, NULL,
+			     ro ? MOUNT_ATTR_RDONLY : 0, ro ? "--ro-bind" : "--bind");
+		if (r < 0)
+			return r;
 	}
-	return r;
+	return 0;
 }
 
 /* The target's shell: $system/sw/bin/bash (or /bin/bash for --generic), else /bin/sh. */
@@ -234,7 +252,7 @@ static int default_shell(struct enter_ctx *ctx, const char *system, char **ret)
 {
 	_cleanup_free_ char *bash = NULL;
 
-	if (system ? asprintf(&bash, "%s/sw/bin/bash", system) < 0 : !(bash = strdup("/bin/bash")))
+	if (system ? xasprintf(&bash, "%s/sw/bin/bash", system) < 0 : !(bash = strdup("/bin/bash")))
 		return -ENOMEM;
 	if (exists_in_root(ctx->root_fd, bash)) {
 		*ret = TAKE_PTR(bash);
@@ -307,17 +325,21 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	if (r < 0)
 		return r;
 	r = plan_hostname(ctx, system, plan);
-	r = r ?: plan_add(plan, STEP_HOSTNAME, plan->hostname, NULL, NULL, NULL, 0,
-			  plan->hostname_origin);
-	r = r ?: plan_add(plan, STEP_PIVOT, ctx->root, "/", NULL, NULL, 0, "root");
+	if (r < 0)
+		return r;
+	r = plan_add(plan, STEP_HOSTNAME, plan->hostname, NULL, NULL, NULL, 0,
+		     plan->hostname_origin);
+	if (r < 0)
+		return r;
+	r = plan_add(plan, STEP_PIVOT, ctx->root, "/", NULL, NULL, 0, "root");
 	if (r < 0)
 		return r;
 
 	if (system && !(ctx->flags & ENTER_NO_ACTIVATE)) {
 		_cleanup_free_ char *activate = NULL, *tmpfiles = NULL;
 
-		if (asprintf(&activate, "%s/activate", system) < 0 ||
-		    asprintf(&tmpfiles, "%s/sw/bin/systemd-tmpfiles", system) < 0)
+		if (xasprintf(&activate, "%s/activate", system) < 0 ||
+		    xasprintf(&tmpfiles, "%s/sw/bin/systemd-tmpfiles", system) < 0)
 			return -ENOMEM;
 		r = plan_add(plan, STEP_ACTIVATE, activate, system, NULL, NULL, 0, "--system");
 		if (r < 0)
@@ -333,11 +355,13 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	}
 
 	r = default_shell(ctx, system, &shell);
-	r = r ?: plan_command(argv, shell, ctx->shell_command, plan);
+	if (r < 0)
+		return r;
+	r = plan_command(argv, shell, ctx->shell_command, plan);
 	if (r < 0)
 		return r;
 	if (system) {
-		if (asprintf(&locale, "%s/sw/lib/locale/locale-archive", system) < 0)
+		if (xasprintf(&locale, "%s/sw/lib/locale/locale-archive", system) < 0)
 			return -ENOMEM;
 		if (!exists_in_root(ctx->root_fd, locale))
 			locale = (free(locale), NULL);
@@ -385,7 +409,8 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 {
 	switch (s->kind) {
 	case STEP_ROOT:
-		buf_printf(b, "bind      %s -> / (recursive, a mount point for pivot_root)", s->source);
+		buf_printf(b, "bind      %s -> / (recursive, a mount point for pivot_root)",
+			   s->source);
 		break;
 	case STEP_MKDIR:
 		buf_printf(b, "mkdir     %s (mode %04o)", s->target, s->mode);

@@ -160,3 +160,41 @@ int resolve_create_file(int root_fd, const char *path, int *ret_fd)
 		return -errno;
 	return resolve_at(root_fd, path, O_PATH, 0, ret_fd);
 }
+
+/* "/etc/../../run//x" -> "/run/x": lexically, ".." stopping at the root as
+ * RESOLVE_IN_ROOT does.  For messages and for choosing where to create a
+ * missing file; the creation itself still goes through in-root resolution. */
+char *path_normalize(const char *path)
+{
+	size_t len = strlen(path);
+	char *out = malloc(len + 2), *o = out;
+
+	if (!out)
+		return NULL;
+	*o++ = '/';
+	while (*path) {
+		size_t n;
+
+		while (*path == '/')
+			path++;
+		n = strcspn(path, "/");
+		if (n == 0)
+			break;
+		if (n == 1 && path[0] == '.') {
+			/* nothing */
+		} else if (n == 2 && path[0] == '.' && path[1] == '.') {
+			while (o > out + 1 && o[-1] != '/')
+				o--;
+			if (o > out + 1)
+				o--; /* the slash before the removed component */
+		} else {
+			if (o > out + 1)
+				*o++ = '/';
+			memcpy(o, path, n);
+			o += n;
+		}
+		path += n;
+	}
+	*o = '\0';
+	return out;
+}

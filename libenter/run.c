@@ -99,82 +99,88 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 	return wstatus;
 }
 
-_public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
+/* Forks pid 1 and relays until it exits; the forwarded signals are blocked
+ * by the caller and read from @sfd. */
+static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int sfd, int *status,
 		       struct enter_error **err)
 {
-	extern char **environ;
-	struct enter_plan *plan = NULL;
 	_cleanup_close_ int report_rd = -1, report_wr = -1, life_rd = -1, life_wr = -1;
-	_cleanup_close_ int sfd = -1, pidfd = -1;
-	sigset_t mask, old;
-	int fds[2], r, wstatus;
+	_cleanup_close_ int pidfd = -1;
+	int fds[2], wstatus;
 	pid_t pid;
 
-	if (!ctx || !status)
-		return error_set(err, EINVAL, "run", NULL, NULL, NULL);
-	r = plan_build(ctx, argv, environ, &plan, err);
-	if (r < 0)
-		return r;
-
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		plan_free(plan);
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return error_set(err, errno, "pipe", NULL, NULL, NULL);
-	}
 	report_rd = fds[0];
 	report_wr = fds[1];
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		plan_free(plan);
+	/* Only the parent holds the write end: the child sees POLLHUP if the
+	 * parent died before the child's PR_SET_PDEATHSIG took effect. */
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return error_set(err, errno, "pipe", NULL, NULL, NULL);
-	}
 	life_rd = fds[0];
 	life_wr = fds[1];
 
-	sigemptyset(&mask);
-	for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
-		sigaddset(&mask, forwarded[i]);
-	pthread_sigmask(SIG_BLOCK, &mask, &old);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0) {
-		r = error_set(err, errno, "signalfd", NULL, NULL, NULL);
-		goto restore;
-	}
-
 	pid = fork_into_new_pid_ns(err);
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
 		closep(&report_rd);
 		closep(&life_wr);
-		closep(&sfd);
 		init_main(ctx, plan, report_wr, life_rd);
-	}
-	if (pid < 0) {
-		r = pid;
-		goto restore;
 	}
 	closep(&report_wr);
 	closep(&life_rd);
 
 	pidfd = pidfd_open(pid, 0);
 	if (pidfd < 0) {
-		r = error_set(err, errno, "pidfd_open", NULL, NULL, NULL);
+		int r = error_set(err, errno, "pidfd_open", NULL, NULL, NULL);
+
 		(void)kill(pid, SIGKILL);
 		(void)waitpid(pid, NULL, 0);
-		goto restore;
+		return r;
 	}
 	wstatus = relay(ctx, pid, pidfd, report_rd, sfd, err);
 	if (err && *err)
-		r = -(*err)->errnum;
+		return -(*err)->errnum;
+	*status = status_of(wstatus);
+	return 0;
+}
+
+_public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
+		       struct enter_error **err)
+{
+	extern char **environ;
+	struct enter_plan *plan = NULL;
+	struct enter_error *ignored = NULL;
+	struct signalfd_siginfo si;
+	sigset_t mask, old;
+	int sfd, r;
+
+	/* Without an error object a failure would look like an exit status. */
+	if (!err)
+		err = &ignored;
+	if (!ctx || !status)
+		return error_set(err, EINVAL, "run", NULL, NULL, NULL);
+	r = plan_build(ctx, argv, environ, &plan, err);
+	if (r < 0)
+		return r;
+
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+		sigaddset(&mask, forwarded[i]);
+	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		r = error_set(err, errno, "signalfd", NULL, NULL, NULL);
 	else
-		*status = status_of(wstatus);
+		r = run_blocked(ctx, plan, sfd, status, err);
 
-restore:
 	/* Signals that came after the command ended are not the caller's. */
-	if (sfd >= 0) {
-		struct signalfd_siginfo si;
-
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			;
-	}
+	while (sfd >= 0 && read(sfd, &si, sizeof(si)) == sizeof(si))
+		;
+	closep(&sfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	plan_free(plan);
+	enter_error_free(ignored);
 	return r;
 }

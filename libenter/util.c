@@ -68,6 +68,20 @@ char **strv_copy(char *const *v)
 	return TAKE_PTR(c);
 }
 
+/* asprintf() that leaves NULL behind on failure, safe under _cleanup_free_. */
+int xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		*ret = NULL;
+	return n;
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
