@@ -27,7 +27,8 @@ static int run_and_wait(const struct enter_plan *plan, char *const argv[], int *
 			if (out < 0 || dup2(out, 2) < 0)
 				_exit(127);
 		}
-		if (dup2(out, 1) < 0 || chdir("/") < 0)
+		/* Activation gets 0, 1 and 2, none of the caller's other fds. */
+		if (dup2(out, 1) < 0 || chdir("/") < 0 || close_range(3, ~0U, 0) < 0)
 			_exit(127);
 		execve(argv[0], argv, plan->envp);
 		_exit(errno == ENOENT ? 127 : 126);

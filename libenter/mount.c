@@ -220,13 +220,12 @@ static int make_dir(const struct step *s, struct exec_state *st, struct enter_er
 	const char *name = s->target + 1; /* API directories are top-level names */
 	int r;
 
-	if (mkdirat(st->root_fd, name, 0755) < 0) {
+	if (mkdirat(st->root_fd, name, 0700) < 0) {
 		if (errno == EEXIST) /* another enter on the same root was faster */
 			return 0;
 		return error_set(err, errno, "mkdir", s->target, NULL, NULL);
 	}
-	if (s->mode == 0755)
-		return 0;
+	/* The mode is the plan's, whatever the caller's umask. */
 	r = resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, RESOLVE_API, &fd);
 	if (r < 0)
 		return error_set(err, -r, "mkdir", s->target, NULL, "%s", resolve_strerror(r));
