@@ -104,7 +104,7 @@ _public_ int enter_set_flags(struct enter_ctx *ctx, unsigned flags)
 
 _public_ int enter_set_hostname(struct enter_ctx *ctx, const char *name)
 {
-	if (!ctx || (name && (!*name || strlen(name) > 64 || strchr(name, '/'))))
+	if (!ctx || (name && !hostname_valid(name)))
 		return -EINVAL;
 	return replace_string(&ctx->hostname, name);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* struct enter_error: what failed, where, and why. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -113,7 +114,14 @@ _public_ const char *enter_error_message(const struct enter_error *e)
 		buf_printf(&b, " %s", e->path);
 	if (e->detail)
 		buf_printf(&b, " (%s)", e->detail);
-	buf_printf(&b, ": %s", e->reason ? e->reason : strerror(e->errnum));
+	if (e->reason) {
+		buf_printf(&b, ": %s", e->reason);
+	} else {
+		/* "no such device", as the rest of the line is lower case */
+		const char *text = strerror(e->errnum);
+
+		buf_printf(&b, ": %c%s", tolower((unsigned char)text[0]), text + 1);
+	}
 	if (b.oom) {
 		free(b.data);
 		return e->reason ? e->reason : "out of memory";

@@ -71,6 +71,8 @@ int strv_consume(char ***v, char *s);	 /* appends s, freed on failure */
 char *strv_find_prefix(char *const *v, const char *prefix);
 char **strv_copy(char *const *v);
 int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
+bool hostname_valid(const char *s);
+char *hostname_first_line(char *text);
 
 /* error.c */
 struct enter_error {

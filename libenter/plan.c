@@ -116,19 +116,6 @@ static bool exists_in_root(int root_fd, const char *path)
 	return resolve_at(root_fd, path, O_PATH, 0, &fd) == 0;
 }
 
-static bool hostname_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!(*p == '-' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-			return false;
-	return true;
-}
-
 /* The target's name: its etc/hostname, else the one in the system profile. */
 static int plan_hostname(struct enter_ctx *ctx, const char *system, struct enter_plan *plan)
 {
@@ -149,15 +136,16 @@ static int plan_hostname(struct enter_ctx *ctx, const char *system, struct enter
 
 		if (resolve_file_read(ctx->root_fd, candidates[i], 256, &data) < 0)
 			continue;
-		data[strcspn(data, " \t\r\n")] = '\0';
-		if (!hostname_valid(data)) {
+		char *name = hostname_first_line(data);
+
+		if (!hostname_valid(name)) {
 			log_msg(ctx, ENTER_LOG_WARNING,
-				"%s: \"%s\" is not a valid hostname, ignored", candidates[i], data);
+				"%s: \"%s\" is not a valid hostname, ignored", candidates[i], name);
 			continue;
 		}
-		plan->hostname = TAKE_PTR(data);
+		plan->hostname = strdup(name);
 		plan->hostname_origin = strdup(candidates[i]);
-		return plan->hostname_origin ? 0 : -ENOMEM;
+		return plan->hostname && plan->hostname_origin ? 0 : -ENOMEM;
 	}
 
 	/* Never the rescue system's own name: colmena would pick the wrong node. */

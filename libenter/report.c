@@ -168,7 +168,9 @@ int report_receive(int fd, struct enter_ctx *ctx, struct enter_error **err)
 	if (n == 0)
 		return 0;
 
-	for (size_t off = 0; off + 2 <= (size_t)n;) {
+	size_t off = 0;
+
+	while (off + 2 <= (size_t)n) {
 		uint16_t len;
 		int r;
 
@@ -180,5 +182,6 @@ int report_receive(int fd, struct enter_ctx *ctx, struct enter_error **err)
 			return r;
 		off += 2 + len;
 	}
-	return 1;
+	/* Records are written whole: anything left over is a broken stream. */
+	return off == (size_t)n ? 1 : -EBADMSG;
 }

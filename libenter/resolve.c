@@ -60,19 +60,26 @@ const char *resolve_strerror(int r)
  * cannot hang us, at most @max bytes. */
 int resolve_file_read(int root_fd, const char *path, size_t max, char **ret)
 {
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int pathfd = -1, fd = -1;
 	_cleanup_free_ char *data = NULL;
+	char proc[64];
 	struct stat st;
 	size_t len = 0;
 	int r;
 
-	r = resolve_at(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, &fd);
+	/* Look before opening: opening a planted device node already talks to
+	 * its driver (a watchdog starts counting), and a fifo would block. */
+	r = resolve_at(root_fd, path, O_PATH, 0, &pathfd);
 	if (r < 0)
 		return r;
-	if (fstat(fd, &st) < 0)
+	if (fstat(pathfd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EBADFD;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
+	fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
 	data = malloc(max + 1);
 	if (!data)
 		return -ENOMEM;

@@ -76,6 +76,9 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 		if (p[2].revents) {
 			int r = report_receive(report_fd, ctx, err);
 
+			if (r < 0)
+				error_set(err, -r, "report", NULL, NULL,
+					  "unreadable report from the child: %s", strerror(-r));
 			if (r <= 0)
 				report_open = false;
 		}

@@ -137,3 +137,36 @@ void buf_json_string(struct buf *b, const char *s)
 	}
 	buf_printf(b, "\"");
 }
+
+/* A name sethostname() and colmena accept: letters, digits, '-' and '.',
+ * not starting with '-' or '.', at most 64 bytes. */
+bool hostname_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!(*p == '-' || *p == '.' || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			return false;
+	return true;
+}
+
+/* The name in the text of an /etc/hostname (hostname(5)): the first line
+ * that is not empty or a '#' comment, without surrounding blanks; cut in place. */
+char *hostname_first_line(char *text)
+{
+	for (char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		char *next = line + len + (line[len] == '\n');
+
+		line[len] = '\0';
+		line += strspn(line, " \t\r");
+		line[strcspn(line, " \t\r")] = '\0';
+		if (*line && *line != '#')
+			return line;
+		line = next;
+	}
+	return text + strlen(text);
+}

@@ -232,38 +232,37 @@ static int parse(int argc, char **argv, struct settings *s)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int enter_with(const struct settings *s)
 {
-	struct settings s = {};
 	struct enter_error *err = NULL;
 	struct enter_ctx *ctx;
 	unsigned flags = 0;
-	int r, status = 0;
+	int r = 0, status = 0;
 
-	r = parse(argc, argv, &s);
-	if (r)
-		return r;
-	ctx = enter_new(s.root, &err);
+	ctx = enter_new(s->root, &err);
 	if (!ctx)
 		return report_error(err);
 	enter_set_log(ctx, log_to_stderr, NULL);
-	for (size_t i = 0; i < s.n_uses; i++) {
-		r = apply(ctx, &s.uses[i], &flags);
-		if (r)
-			goto out;
-	}
-	r = setter_result(enter_set_flags(ctx, flags), "flags", "");
-	if (r)
-		goto out;
-
-	if (s.dry_run) {
-		r = print_plan(ctx, s.command, s.json);
-		goto out;
-	}
-	r = enter_run(ctx, s.command, &status, &err);
-	r = r < 0 ? report_error(err) : status;
-out:
+	for (size_t i = 0; i < s->n_uses && r == 0; i++)
+		r = apply(ctx, &s->uses[i], &flags);
+	if (r == 0)
+		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
+	if (r == 0 && s->dry_run)
+		r = print_plan(ctx, s->command, s->json);
+	else if (r == 0)
+		r = enter_run(ctx, s->command, &status, &err) < 0 ? report_error(err) : status;
 	enter_free(ctx);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings s = {};
+	int r;
+
+	r = parse(argc, argv, &s);
+	if (r == 0)
+		r = enter_with(&s);
 	free(s.uses);
 	return r;
 }
