@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# exitcodes.sh: enter's exit status (DESIGN.md §6, §7): the command's own,
+# 128+N for a signal, 125 enter failed, 126 not executable or not a NixOS
+# root, 127 not found; errors are one line on stderr.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+
+R=$T/root
+make_root "$R"
+
+# --- the command's status
+
+for n in 0 1 42 255; do
+	expect_status "$n" "$ENTER" "$R" -- sh -c "exit $n"
+done
+expect_status 138 "$ENTER" "$R" -- sh -c 'kill -USR1 $$'
+expect_status 137 "$ENTER" "$R" -- sh -c 'kill -KILL $$'
+expect_status 143 "$ENTER" "$R" -- sh -c 'kill -TERM $$'
+expect_status 0 "$ENTER" "$R" --no-activate -- /bin/busybox true
+expect_status 1 "$ENTER" "$R" --no-activate -- /bin/busybox false
+
+# --- the command cannot be run
+
+expect_status 127 "$ENTER" "$R" --no-activate -- /nonexistent
+expect_one_line_error "/nonexistent: one-line error naming the command" /nonexistent
+expect_eq "/nonexistent: nothing on stdout" "" "$OUT"
+
+expect_status 127 "$ENTER" "$R" -- no-such-command-here
+expect_contains "command not in PATH: stderr names it" "$ERR" no-such-command-here
+
+printf '#!/bin/sh\necho should not run\n' >"$R/root/notexec"
+chmod 0644 "$R/root/notexec"
+expect_status 126 "$ENTER" "$R" --no-activate -- /root/notexec
+expect_one_line_error "non-executable file: one-line error naming it" /root/notexec
+expect_eq "non-executable file: nothing on stdout" "" "$OUT"
+
+expect_status 126 "$ENTER" "$R" --no-activate -- /etc
+expect_one_line_error "a directory as command: one-line error naming it" /etc
+
+# --- the root is not a NixOS root
+
+N=$T/notnixos
+make_root "$N"
+rm "$N/etc/NIXOS"
+expect_status 126 "$ENTER" "$N" -- /bin/busybox true
+expect_one_line_error "no etc/NIXOS: one-line error" "not a NixOS root"
+check "no etc/NIXOS: nothing created in ROOT" test ! -e "$N/tmp" -a ! -e "$N/dev"
+expect_status 0 "$ENTER" --generic "$N" -- /bin/busybox true
+expect_status 3 "$ENTER" --generic "$N" -- /bin/sh -c 'exit 3'
+
+# --- enter itself fails
+
+expect_status 125 "$ENTER" --no-such-option "$R" -- true
+expect_ne "bad option: a message on stderr" "" "$ERR"
+expect_eq "bad option: nothing on stdout" "" "$OUT"
+expect_status 125 "$ENTER" --bind "$T/does-not-exist" /mnt "$R" -- true
+expect_one_line_error "--bind from a missing source: one-line error" "$T/does-not-exist"
+expect_status 125 "$ENTER"
+expect_ne "no ROOT: a message on stderr" "" "$ERR"

@@ -1,0 +1,459 @@
+# shellcheck shell=bash
+# lib.sh: sourced by every integration test.
+#
+#   ENTER=build/tools/enter MKROOT=tests/fixtures/mkroot.sh bash tests/integration/NAME.sh
+#
+# Exit status: 0 all checks passed, 1 a check failed, 77 skipped (not root, no
+# mount namespaces). Output is TAP: one `ok - ...` / `not ok - ...` line per
+# check, details as `#` lines, the plan last.
+#
+# Each test runs in a mount namespace of its own whose mounts are all shared,
+# as on a systemd host: a mount that enter leaks into its caller's namespace,
+# or lets propagate back out of its own, shows up in the mount-table
+# comparison at exit, and never reaches the real host's mount table.
+# Superblocks are not per namespace: a remount of the host's /dev/pts or
+# /dev/shm is reported, then undone.
+set -euo pipefail
+
+skip() {
+	echo "1..0 # SKIP $*"
+	exit 77
+}
+
+if [[ -z ${ENTER:-} || -z ${MKROOT:-} ]]; then
+	echo "lib.sh: set ENTER (the enter binary) and MKROOT (tests/fixtures/mkroot.sh)" >&2
+	exit 1
+fi
+if [[ ! -x $ENTER ]]; then
+	echo "lib.sh: ENTER=$ENTER: not an executable file" >&2
+	exit 1
+fi
+if [[ ! -r $MKROOT ]]; then
+	echo "lib.sh: MKROOT=$MKROOT: not readable" >&2
+	exit 1
+fi
+ENTER=$(realpath -- "$ENTER")
+MKROOT=$(realpath -- "$MKROOT")
+((EUID == 0)) || skip "needs root"
+unshare -m true 2>/dev/null || skip "cannot create a mount namespace (unshare -m true failed)"
+
+if [[ -z ${_ENTER_TEST_NS:-} ]]; then
+	# private first: cut every peer link with the real host; shared after:
+	# new peer groups, local to this namespace and the ones made from it.
+	bash_opts=()
+	[[ $- == *x* ]] && bash_opts=(-x) # bash -x NAME.sh stays -x
+	exec unshare --mount --propagation private -- \
+		env _ENTER_TEST_NS=1 "$BASH" "${bash_opts[@]}" "$0" "$@"
+fi
+unset _ENTER_TEST_NS
+mount --make-rshared /
+
+# No terminal unless a test makes one: enter relays a pty only on a terminal.
+exec </dev/null
+
+TIMEOUT=${ENTER_TEST_TIMEOUT:-60}
+# A duration unique to this run for long-running commands: any `sleep
+# $LONG_SLEEP` still there at exit (enter failed to kill it) is killed.
+LONG_SLEEP=$((1000000 + $$))
+TESTS_RUN=0
+TESTS_FAILED=0
+BG_PIDS=()
+STATUS=0
+OUT=
+ERR=
+
+# ---------------------------------------------------------------- reporting
+
+pass() {
+	TESTS_RUN=$((TESTS_RUN + 1))
+	echo "ok - $1"
+}
+
+# fail DESC [DETAIL...]: each DETAIL may span lines; printed as TAP comments.
+fail() {
+	local desc=$1 detail
+	shift
+	TESTS_RUN=$((TESTS_RUN + 1))
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+	echo "not ok - $desc"
+	for detail in "$@"; do
+		printf '%s\n' "$detail" | sed 's/^/#   /'
+	done
+}
+
+# describe ARG...: a command line for messages, $ENTER shown as `enter`, $T as `$T`.
+describe() {
+	local a s='' special='[^A-Za-z0-9_./:=,+%@$-]'
+	for a in "$@"; do
+		[[ $a == "$ENTER" ]] && a=enter
+		a=${a//"$T"/\$T}
+		if [[ -z $a || $a =~ $special ]]; then
+			a="'${a//\'/\'\\\'\'}'"
+		fi
+		s+=" $a"
+	done
+	printf '%s' "${s# }"
+}
+
+# last_run: what the last run_cmd saw, for failure details.
+last_run() {
+	printf 'command: %s\nstatus:  %s\nstdout:  %s\nstderr:  %s' \
+		"$LAST_CMD" "$STATUS" "${OUT//$'\n'/$'\n'         }" "${ERR//$'\n'/$'\n'         }"
+}
+
+# ---------------------------------------------------------------- running
+
+# run_cmd CMD...: run with a deadline; sets STATUS, OUT, ERR (trailing newlines
+# stripped) and leaves the raw output in $T/stdout and $T/stderr.
+run_cmd() {
+	LAST_CMD=$(describe "$@")
+	STATUS=0
+	timeout -k 5 "$TIMEOUT" "$@" >"$T/stdout" 2>"$T/stderr" || STATUS=$?
+	OUT=$(<"$T/stdout")
+	ERR=$(<"$T/stderr")
+	if ((STATUS == 124)); then
+		ERR+=$'\n'"(lib.sh: killed after ${TIMEOUT}s)"
+	fi
+}
+
+# start_bg CMD...: start CMD in the background, output to $T/bg.out and
+# $T/bg.err; its pid in BG_PID. Killed at exit if still running.
+start_bg() {
+	LAST_CMD=$(describe "$@")
+	"$@" >"$T/bg.out" 2>"$T/bg.err" &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+# running PID: the process exists and is not a zombie.
+running() {
+	local stat
+	# read, not $(<...): bash exits on $(<missing) even under ||.
+	{ read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+	stat=${stat##*) }
+	[[ ${stat:0:1} != Z ]]
+}
+
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((t / 1000))
+}
+
+# wait_for FILE SECONDS: poll until FILE exists; on timeout a failed check.
+wait_for() {
+	local file=$1 deadline=$(($(now_ms) + $2 * 1000))
+	until [[ -e $file ]]; do
+		if (($(now_ms) > deadline)); then
+			fail "wait_for ${file//"$T"/\$T}: did not appear within $2 s" \
+				"while running: $LAST_CMD" "$(cat "$T/bg.err" 2>/dev/null)"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# wait_exit PID SECONDS [DESC]: wait for a background process with a
+# deadline; its status in STATUS. On timeout it is killed and the check DESC
+# fails.
+wait_exit() {
+	local pid=$1 deadline=$(($(now_ms) + $2 * 1000)) desc=${3:-"process $1 exits"}
+	# bash reports a job killed by a signal ("Killed") on stderr: expected here.
+	while running "$pid"; do
+		if (($(now_ms) > deadline)); then
+			{ kill -KILL "$pid" && wait "$pid"; } 2>/dev/null || true
+			fail "$desc" "still running after $2 s; killed it" "command: $LAST_CMD" \
+				"stderr: $(cat "$T/bg.err" 2>/dev/null)"
+			STATUS=timeout
+			return 1
+		fi
+		sleep 0.02
+	done 2>/dev/null
+	STATUS=0
+	wait "$pid" 2>/dev/null || STATUS=$?
+}
+
+# pids_matching STRING: pids whose command line (NULs read as spaces)
+# contains STRING; this shell and its subshells are not counted.
+pids_matching() {
+	local f pid args
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+		args=()
+		mapfile -d '' args 2>/dev/null <"$f" || continue
+		((${#args[@]})) || continue
+		[[ " ${args[*]} " == *"$1"* ]] && echo "$pid"
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- host state
+
+# No awk in the host-side helpers: on Debian it is reached through
+# /etc/alternatives, and a mount leaked over /etc must not break the test
+# that reports it.
+
+# host_mounts: this namespace's mount table without mount and parent IDs, sorted.
+host_mounts() {
+	cut -d' ' -f3- /proc/self/mountinfo | LC_ALL=C sort
+}
+
+# mountinfo_field TEXT MOUNTPOINT WHAT: from a mountinfo text (e.g. read
+# inside enter), the topmost mount at MOUNTPOINT: WHAT is dev, fstype, source
+# or superopts. Prints an empty line if nothing is mounted there.
+mountinfo_field() {
+	local line dev mp fstype source superopts r=''
+	while IFS= read -r line; do
+		read -r _ _ dev _ mp _ <<<"$line"
+		[[ $mp == "$2" ]] || continue
+		read -r fstype source superopts _ <<<"${line#* - }"
+		case $3 in
+		dev) r=$dev ;;
+		fstype) r=$fstype ;;
+		source) r=$source ;;
+		superopts) r=$superopts ;;
+		esac
+	done <<<"$1"
+	printf '%s\n' "$r"
+}
+
+# host_superopts PATH: superblock options of the topmost mount at PATH.
+host_superopts() {
+	mountinfo_field "$(</proc/self/mountinfo)" "$1" superopts
+}
+
+# host_mount_dev PATH: major:minor of the topmost mount at PATH.
+host_mount_dev() {
+	mountinfo_field "$(</proc/self/mountinfo)" "$1" dev
+}
+
+# host_fstype PATH: filesystem type of the topmost mount at PATH.
+host_fstype() {
+	mountinfo_field "$(</proc/self/mountinfo)" "$1" fstype
+}
+
+# check_host_unchanged LABEL: the mount table and the superblock options of
+# /dev/pts and /dev/shm are what they were when the test started.
+check_host_unchanged() {
+	local now
+	now=$(host_mounts)
+	if [[ $now == "$HOST_MOUNTS_BEFORE" ]]; then
+		pass "$1: host mount table unchanged"
+	else
+		fail "$1: host mount table unchanged" \
+			"$(diff <(echo "$HOST_MOUNTS_BEFORE") <(echo "$now") || true)"
+		_detach_new_mounts "$now"
+	fi
+	check_superopts "$1" /dev/pts "$HOST_PTS_OPTS"
+	check_superopts "$1" /dev/shm "$HOST_SHM_OPTS"
+}
+
+check_superopts() {
+	local label=$1 mp=$2 before=$3 now
+	now=$(host_superopts "$mp")
+	if [[ $now == "$before" ]]; then
+		pass "$label: host $mp superblock options unchanged ($now)"
+		return
+	fi
+	fail "$label: host $mp superblock options unchanged" "before: $before" "after:  $now"
+	# Put the host back, or the next test starts from a damaged baseline.
+	# A devpts remount keeps a gid= it is not given: give the default.
+	local opts=$before
+	[[ $mp == /dev/pts && $opts != *gid=* ]] && opts+=,gid=0
+	if mount -o "remount,$opts" "$mp" 2>/dev/null; then
+		echo "# restored host $mp options to: $(host_superopts "$mp")"
+	else
+		echo "# could not restore host $mp options to: $before"
+	fi
+}
+
+# ---------------------------------------------------------------- assertions
+
+# expect_status N CMD...: run CMD (see run_cmd), check its exit status is N.
+expect_status() {
+	local want=$1
+	shift
+	run_cmd "$@"
+	if [[ $STATUS == "$want" ]]; then
+		pass "exit $want: $LAST_CMD"
+	else
+		fail "exit $want: $LAST_CMD" "expected status $want, got $STATUS" "$(last_run)"
+	fi
+}
+
+# check DESC CMD...: CMD (a shell function or program, not enter) succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		pass "$desc"
+	else
+		fail "$desc" "failed: $(describe "$@")"
+	fi
+}
+
+expect_eq() {
+	if [[ $3 == "$2" ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected: $2" "got:      $3"
+	fi
+}
+
+expect_ne() {
+	if [[ $3 != "$2" ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected anything but: $2"
+	fi
+}
+
+# expect_contains DESC TEXT STRING: STRING occurs in TEXT (fixed string).
+expect_contains() {
+	if [[ $2 == *"$3"* ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected to contain: $3" "got: $2"
+	fi
+}
+
+expect_not_contains() {
+	if [[ $2 != *"$3"* ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected not to contain: $3" "got: $2"
+	fi
+}
+
+# expect_match DESC TEXT ERE: some line of TEXT matches the extended regex.
+expect_match() {
+	if grep -qE -- "$3" <<<"$2"; then
+		pass "$1"
+	else
+		fail "$1" "expected a line matching: $3" "got: $2"
+	fi
+}
+
+expect_no_match() {
+	if ! grep -qE -- "$3" <<<"$2"; then
+		pass "$1"
+	else
+		fail "$1" "expected no line matching: $3" "got: $2"
+	fi
+}
+
+# expect_ok DESC: the last run_cmd exited 0.
+expect_ok() {
+	if [[ $STATUS == 0 ]]; then
+		pass "$1"
+	else
+		fail "$1" "$(last_run)"
+	fi
+}
+
+# expect_one_line_error DESC WORD: stderr of the last run is exactly one line,
+# starting `enter: `, mentioning WORD.
+expect_one_line_error() {
+	local lines
+	lines=$(wc -l <"$T/stderr")
+	if [[ $lines == 1 && $ERR == "enter: "* && $ERR == *"$2"* ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected one line 'enter: ...' mentioning $2, got $lines line(s)" "$(last_run)"
+	fi
+}
+
+# names_path TEXT PATH: some line names PATH as a path of its own (a longer
+# path such as PATH/x or /x/PATH does not count), with $R/ prefixes removed.
+names_path() {
+	local text=${1//"${R:-}"/}
+	grep -qE -- "(^|[^[:alnum:]_./-])${2}([^[:alnum:]_./-]|\$)" <<<"$text"
+}
+
+# ---------------------------------------------------------------- fixtures
+
+make_root() {
+	bash "$MKROOT" "$1" >/dev/null
+}
+
+# snapshot DIR: a listing of DIR (recursively: names, types, modes, sizes,
+# link targets) to compare before and after; mount points are not crossed.
+snapshot() {
+	(cd "$1" && find . -xdev -printf '%p %y %m %s %l\n' | sort)
+}
+
+# ---------------------------------------------------------------- teardown
+
+# _detach_new_mounts NOW: detach the mounts (device, root, mount point)
+# that were not there at the start, so that a leak reported once does not
+# break the rest of the test. Remounts are left to check_superopts; a mount
+# stacked on / cannot be undone (and this shell does not see it anyway).
+_detach_new_mounts() {
+	local mps
+	mps=$(LC_ALL=C comm -13 <(cut -d' ' -f1-3 <<<"$HOST_MOUNTS_BEFORE" | LC_ALL=C sort) \
+		<(cut -d' ' -f1-3 <<<"$1" | LC_ALL=C sort) | cut -d' ' -f3 | grep -vx / || true)
+	_detach "$mps"
+}
+
+# _detach MOUNTPOINTS: detach mounts (one per line). A leaked bind of a
+# shared mount is a peer of the original: made private first, or its
+# unmount would propagate and unmount the original (this namespace's /dev/pts).
+_detach() {
+	local mp
+	[[ -n $1 ]] || return 0
+	while read -r mp; do
+		mount --make-rprivate "$mp" 2>/dev/null || true
+	done < <(sort -u <<<"$1")
+	while read -r mp; do
+		if umount -l "$mp" 2>/dev/null; then
+			echo "# detached leaked mount $mp"
+		else
+			echo "# could not detach leaked mount $mp"
+		fi
+	done < <(sort -ru <<<"$1")
+}
+
+# Detach whatever a test leaked under $T, so that the rm below cannot reach
+# into a bound host directory.
+_unmount_leaks() {
+	local mp mps=''
+	while read -r mp; do
+		[[ $mp == "$T" || $mp == "$T"/* ]] && mps+=$mp$'\n'
+	done < <(cut -d' ' -f5 /proc/self/mountinfo)
+	_detach "${mps%$'\n'}"
+}
+
+_finish() {
+	local rc=$? pid
+	set +e
+	trap - EXIT
+	for pid in "${BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	for pid in $(pids_matching "sleep $LONG_SLEEP"); do
+		echo "# killing leftover $pid: sleep $LONG_SLEEP"
+		kill -KILL "$pid" 2>/dev/null
+	done
+	if ((rc != 77)); then
+		if ((rc != 0)); then
+			fail "test script ran to its end" "it stopped with status $rc (set -e or an error above)"
+		fi
+		check_host_unchanged "at exit"
+	fi
+	_unmount_leaks
+	rm -rf --one-file-system -- "$T"
+	((rc == 77)) && exit 77
+	echo "1..$TESTS_RUN"
+	if ((TESTS_FAILED > 0)); then
+		echo "# $TESTS_FAILED of $TESTS_RUN checks failed"
+		exit 1
+	fi
+	exit 0
+}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/enter-test.XXXXXX")
+HOST_MOUNTS_BEFORE=$(host_mounts)
+HOST_PTS_OPTS=$(host_superopts /dev/pts)
+HOST_SHM_OPTS=$(host_superopts /dev/shm)
+trap _finish EXIT
