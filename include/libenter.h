@@ -29,6 +29,7 @@ enum {
 	ENTER_SILENT = 1u << 3,	     /* activation output goes nowhere */
 	ENTER_TMPFS_TMP = 1u << 4,   /* a fresh tmpfs on /tmp instead of ROOT's own */
 	ENTER_NO_RESOLV = 1u << 5,   /* do not bind the host's resolv.conf */
+	ENTER_FSTAB = 1u << 6,	     /* mount every local entry of the target's fstab */
 };
 
 /* Flags for enter_add_bind(). */
@@ -150,6 +151,18 @@ int enter_add_bind(struct enter_ctx *ctx, const char *src, const char *dst, unsi
 int enter_set_boot(struct enter_ctx *ctx, enum enter_boot mode, const char *src);
 
 /**
+ * enter_set_boot_min_free() - warn when /boot has less free space than this
+ * @ctx:   context
+ * @bytes: threshold; default 64 MiB; 0 disables the check
+ *
+ * The warning goes to the log callback before the command runs.
+ *
+ * Returns: 0.
+ * Since: 0.1
+ */
+int enter_set_boot_min_free(struct enter_ctx *ctx, uint64_t bytes);
+
+/**
  * enter_set_env() - set or remove a variable of the command's environment
  * @ctx:   context
  * @name:  variable name, without '='
@@ -226,6 +239,25 @@ int enter_plan_format(const struct enter_plan *plan, enum enter_format fmt, char
  * Since: 0.1
  */
 void enter_plan_free(struct enter_plan *plan);
+
+/**
+ * enter_check() - what a rebuild would find, without entering
+ * @ctx:          context
+ * @fmt:          ENTER_FORMAT_TEXT or ENTER_FORMAT_JSON
+ * @ret_text:     the report, to free with free()
+ * @ret_problems: how many problems would make a boot-loader install fail
+ *                (no /boot source, /boot full, not a NixOS root)
+ * @err:          set on failure
+ *
+ * Reports the fstab mounts that would be made and from where, what is
+ * missing, the hostname, the system profile and its generation, and free
+ * space on /boot.  Mounts nothing anywhere.
+ *
+ * Returns: 0, or a negative errno with *@err set.
+ * Since: 0.1
+ */
+int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **ret_text, int *ret_problems,
+		struct enter_error **err);
 
 /**
  * enter_run() - run a command inside the target and wait for it

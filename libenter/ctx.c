@@ -10,7 +10,7 @@
 #define PRESERVE_FDS_MAX 1024
 
 static const unsigned all_flags = ENTER_GENERIC | ENTER_NO_ACTIVATE | ENTER_STRICT | ENTER_SILENT |
-				  ENTER_TMPFS_TMP | ENTER_NO_RESOLV;
+				  ENTER_TMPFS_TMP | ENTER_NO_RESOLV | ENTER_FSTAB;
 
 _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 {
@@ -52,6 +52,7 @@ _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 	ctx->root_fd = fd;
 	ctx->report_fd = -1;
 	ctx->boot = ENTER_BOOT_AUTO;
+	ctx->boot_min_free = 64ull << 20;
 	return ctx;
 }
 
@@ -158,6 +159,14 @@ _public_ int enter_set_boot(struct enter_ctx *ctx, enum enter_boot mode, const c
 	return replace_string(&ctx->boot_src, src);
 }
 
+_public_ int enter_set_boot_min_free(struct enter_ctx *ctx, uint64_t bytes)
+{
+	if (!ctx)
+		return -EINVAL;
+	ctx->boot_min_free = bytes;
+	return 0;
+}
+
 _public_ int enter_set_env(struct enter_ctx *ctx, const char *name, const char *value)
 {
 	char *entry;
@@ -200,5 +209,5 @@ _public_ int enter_plan(struct enter_ctx *ctx, char *const argv[], struct enter_
 
 	if (!ctx || !ret_plan)
 		return error_set(err, EINVAL, "plan", NULL, NULL, NULL);
-	return plan_build(ctx, argv, environ, ret_plan, err);
+	return plan_build(ctx, argv, environ, false, ret_plan, err);
 }

@@ -116,18 +116,37 @@ struct env_opts {
 int env_build(char *const *host, const struct env_opts *opts, char ***ret);
 bool env_name_valid(const char *name);
 
+/* fstab.c: the target's fstab, parsed by libmount line by line */
+struct libmnt_cache;
+struct fstab_entry {
+	char *spec;   /* the source as written: "UUID=3A1F-22C4" */
+	char *target; /* normalised mount point */
+	char *fstype;
+	char *vfs_options, *fs_options, *user_options;
+	unsigned line;
+	bool swap, netfs, pseudofs, noauto;
+};
+int fstab_parse_text(const char *text, struct fstab_entry **ret, size_t *ret_n,
+		     unsigned *ret_bad_line);
+void fstab_free(struct fstab_entry *entries, size_t n);
+const char *fstab_skip_reason(const struct fstab_entry *e, enum enter_boot boot, bool all);
+int fstab_options(const struct fstab_entry *e, uint64_t *ret_attr, char **ret_fs_options);
+int fstab_resolve_source(const char *spec, struct libmnt_cache *cache, char **ret_device);
+
 /* plan.c */
 enum step_kind {
-	STEP_ROOT,     /* ROOT bound onto itself, recursively: pivot_root needs a mount */
-	STEP_MKDIR,    /* create a missing API directory */
-	STEP_PROC,     /* fresh procfs for the new pid namespace */
-	STEP_TMPFS,    /* fresh tmpfs: /run, /dev/shm, --tmpfs-tmp */
-	STEP_DEVPTS,   /* fresh devpts instance, /dev/ptmx bound to it */
-	STEP_BIND,     /* recursive bind: /sys, /dev, --bind, --ro-bind */
-	STEP_HOSTNAME, /* sethostname() in the new uts namespace */
-	STEP_PIVOT,    /* pivot_root into ROOT, chroot where that is impossible */
-	STEP_ACTIVATE, /* $system/activate, then systemd-tmpfiles */
-	STEP_RESOLV,   /* host resolv.conf, read-only, after activation */
+	STEP_ROOT,	 /* ROOT bound onto itself, recursively: pivot_root needs a mount */
+	STEP_MKDIR,	 /* create a missing API directory */
+	STEP_PROC,	 /* fresh procfs for the new pid namespace */
+	STEP_TMPFS,	 /* fresh tmpfs: /run, /dev/shm, --tmpfs-tmp */
+	STEP_DEVPTS,	 /* fresh devpts instance, /dev/ptmx bound to it */
+	STEP_BIND,	 /* recursive bind: /sys, /dev, --bind, --ro-bind, --boot DIR */
+	STEP_FSTAB,	 /* a filesystem of the target: its fstab, or --boot DEVICE */
+	STEP_BOOT_SPACE, /* warn when /boot has less than --boot-min-free */
+	STEP_HOSTNAME,	 /* sethostname() in the new uts namespace */
+	STEP_PIVOT,	 /* pivot_root into ROOT, chroot where that is impossible */
+	STEP_ACTIVATE,	 /* $system/activate, then systemd-tmpfiles */
+	STEP_RESOLV,	 /* host resolv.conf, read-only, after activation */
 };
 
 struct step {
@@ -139,6 +158,12 @@ struct step {
 	uint64_t attr;	  /* MOUNT_ATTR_* */
 	unsigned mode;	  /* STEP_MKDIR */
 	char *origin;	  /* "default", "--bind", "--tmpfs-tmp", ... */
+};
+
+/* What the plan decided for each fstab entry and --boot, for --check. */
+struct mount_report {
+	char *target, *spec, *device, *fstype, *state;
+	unsigned line;
 };
 
 struct enter_plan {
@@ -153,6 +178,10 @@ struct enter_plan {
 	char **envp;	/* its environment */
 	int preserve_fds;
 	unsigned flags;
+	uint64_t boot_min_free;
+	struct mount_report *mounts;
+	size_t n_mounts;
+	char **problems; /* what would make a boot-loader install fail */
 };
 
 struct bind_spec {
@@ -170,6 +199,7 @@ struct enter_ctx {
 	unsigned flags;
 	enum enter_boot boot;
 	char *boot_src;
+	uint64_t boot_min_free;
 	struct bind_spec *binds;
 	size_t n_binds;
 	char **env_set;
@@ -180,7 +210,7 @@ struct enter_ctx {
 	int report_fd; /* in the forked child: log records go to the parent */
 };
 
-int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
+int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
 	       struct enter_plan **ret, struct enter_error **err);
 struct enter_plan *plan_free(struct enter_plan *plan);
 const char *step_kind_name(enum step_kind kind);

@@ -8,6 +8,10 @@
  * remount reaches the host's filesystem even through a private namespace.
  */
 #include <fcntl.h>
+#include <inttypes.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/statvfs.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -217,20 +221,120 @@ static int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_s
 static int make_dir(const struct step *s, struct exec_state *st, struct enter_error **err)
 {
 	_cleanup_close_ int fd = -1;
-	const char *name = s->target + 1; /* API directories are top-level names */
 	int r;
 
-	if (mkdirat(st->root_fd, name, 0700) < 0) {
-		if (errno == EEXIST) /* another enter on the same root was faster */
-			return 0;
-		return error_set(err, errno, "mkdir", s->target, NULL, NULL);
+	/* In-root creation, then a look without symlinks: the result must be a
+	 * real directory.  The mode is the plan's, whatever the umask. */
+	r = resolve_mkdir_p(st->root_fd, s->target, 0700, &fd);
+	if (r >= 0) {
+		closep(&fd);
+		r = resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, RESOLVE_API, &fd);
 	}
-	/* The mode is the plan's, whatever the caller's umask. */
-	r = resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, RESOLVE_API, &fd);
 	if (r < 0)
 		return error_set(err, -r, "mkdir", s->target, NULL, "%s", resolve_strerror(r));
 	if (fchmod(fd, s->mode) < 0)
 		return error_set(err, errno, "mkdir", s->target, NULL, NULL);
+	return 0;
+}
+
+/* An image file as a block device: a loop device that goes away by itself
+ * (LO_FLAGS_AUTOCLEAR) once its last user, our mount, is gone.  By hand:
+ * libmount's loop device code is not part of its public API. */
+static int loop_attach(const char *image, bool rdonly, char **ret_device, int *ret_fd)
+{
+	_cleanup_close_ int ctl = -1, file = -1, loop = -1;
+	struct loop_config config = {
+		.info.lo_flags = LO_FLAGS_AUTOCLEAR | (rdonly ? LO_FLAGS_READ_ONLY : 0),
+	};
+
+	file = open(image, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (file < 0)
+		return -errno;
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -errno;
+	config.fd = file;
+	for (int tries = 0; tries < 16; tries++) {
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+
+		if (n < 0)
+			return -errno;
+		if (xasprintf(ret_device, "/dev/loop%d", n) < 0)
+			return -ENOMEM;
+		loop = open(*ret_device, O_RDWR | O_CLOEXEC);
+		if (loop >= 0 && ioctl(loop, LOOP_CONFIGURE, &config) == 0) {
+			/* Closing the last fd before the mount holds the
+			 * device would clear it already. */
+			*ret_fd = take_fd(&loop);
+			return 0;
+		}
+		if (loop >= 0 && errno != EBUSY)
+			return -errno;
+		closep(&loop);
+		free(*ret_device);
+		*ret_device = NULL;
+	}
+	return -EBUSY;
+}
+
+/* A filesystem of the target (fstab entry, or --boot DEVICE|IMAGE). */
+static int mount_filesystem(const struct step *s, struct exec_state *st, struct enter_error **err)
+{
+	_cleanup_close_ int dir = -1, fs = -1, mnt = -1, loop_fd = -1;
+	_cleanup_free_ char *loop = NULL;
+	const char *device = s->source;
+	struct stat sb;
+	int r;
+
+	r = resolve_target(s, st, &dir, err);
+	if (r < 0)
+		return r;
+	if (stat(device, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		r = loop_attach(device, s->attr & MOUNT_ATTR_RDONLY, &loop, &loop_fd);
+		if (r < 0)
+			return error_set(err, -r, "mount", s->target, s->origin,
+					 "loop device for %s: %s", device, strerror(-r));
+		device = loop;
+	}
+	fs = fsopen(s->fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return error_set(err, errno, "mount", s->target, s->origin, "filesystem %s: %s",
+				 s->fstype, strerror(errno));
+	r = fsconfig(fs, FSCONFIG_SET_STRING, "source", device, 0) < 0 ? -errno : 0;
+	if (r == 0)
+		r = configure(fs, s->fs_options);
+	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = -errno;
+	if (r < 0)
+		return error_from_fs_context(err, -r, fs, "mount", s->target, s->origin);
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, s->attr);
+	if (mnt < 0)
+		return error_set(err, errno, "mount", s->target, s->origin, NULL);
+	r = attach(mnt, dir);
+	if (r < 0)
+		return error_set(err, -r, "mount", s->target, s->origin, NULL);
+	return 0;
+}
+
+/* A full /boot is the second classic cause of failed rebuilds: say so
+ * before the command runs. */
+static int check_boot_space(struct enter_ctx *ctx, const struct step *s, struct exec_state *st)
+{
+	_cleanup_close_ int fd = -1;
+	uint64_t total, avail;
+	struct statvfs sv;
+
+	if (resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, 0, &fd) < 0 ||
+	    fstatvfs(fd, &sv) < 0)
+		return 0;
+	total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (avail < ctx->boot_min_free)
+		log_msg(ctx, ENTER_LOG_WARNING,
+			"%s has %" PRIu64 " MiB free of %" PRIu64
+			" MiB, less than --boot-min-free %" PRIu64
+			" MiB: installing a new generation may fail",
+			s->target, avail >> 20, total >> 20, ctx->boot_min_free >> 20);
 	return 0;
 }
 
@@ -385,6 +489,10 @@ int mount_step(struct enter_ctx *ctx, const struct step *s, struct exec_state *s
 		return mount_devpts(s, st, err);
 	case STEP_BIND:
 		return mount_bind(s, st, err);
+	case STEP_FSTAB:
+		return mount_filesystem(s, st, err);
+	case STEP_BOOT_SPACE:
+		return check_boot_space(ctx, s, st);
 	case STEP_HOSTNAME:
 		if (sethostname(s->source, strlen(s->source)) < 0)
 			return error_set(err, errno, "hostname", s->source, s->origin, NULL);

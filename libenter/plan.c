@@ -6,9 +6,13 @@
  * changes nothing.
  */
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+
+#include <libmount.h>
 
 #include "internal.h"
 
@@ -29,6 +33,10 @@ const char *step_kind_name(enum step_kind kind)
 		return "devpts";
 	case STEP_BIND:
 		return "bind";
+	case STEP_FSTAB:
+		return "mount";
+	case STEP_BOOT_SPACE:
+		return "boot-space";
 	case STEP_HOSTNAME:
 		return "hostname";
 	case STEP_PIVOT:
@@ -62,6 +70,15 @@ struct enter_plan *plan_free(struct enter_plan *plan)
 	free(plan->hostname_origin);
 	free(plan->system);
 	free(plan->tmpfiles);
+	for (size_t i = 0; i < plan->n_mounts; i++) {
+		free(plan->mounts[i].target);
+		free(plan->mounts[i].spec);
+		free(plan->mounts[i].device);
+		free(plan->mounts[i].fstype);
+		free(plan->mounts[i].state);
+	}
+	free(plan->mounts);
+	strv_free(plan->problems);
 	strv_free(plan->argv);
 	strv_free(plan->envp);
 	free(plan);
@@ -273,7 +290,236 @@ static int plan_command(char *const argv[], const char *shell, const char *shell
 	return r;
 }
 
-int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
+static int report_mount(struct enter_plan *plan, const char *target, const char *spec,
+			const char *device, const char *fstype, unsigned line, const char *state)
+{
+	struct mount_report *m;
+	bool oom = false;
+
+	m = realloc(plan->mounts, (plan->n_mounts + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	plan->mounts = m;
+	m = &m[plan->n_mounts++];
+	*m = (struct mount_report){
+		.target = dup_or_null(target, &oom),
+		.spec = dup_or_null(spec, &oom),
+		.device = dup_or_null(device, &oom),
+		.fstype = dup_or_null(fstype, &oom),
+		.state = dup_or_null(state, &oom),
+		.line = line,
+	};
+	return oom ? -ENOMEM : 0;
+}
+
+static int add_problem(struct enter_plan *plan, const char *fmt, ...) _printf_(2, 3);
+static int add_problem(struct enter_plan *plan, const char *fmt, ...)
+{
+	char *p;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	return strv_consume(&plan->problems, p);
+}
+
+/* Something is mounted on @path inside ROOT already (by the administrator). */
+static bool mounted_in_root(int root_fd, const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	struct statx stx;
+
+	if (resolve_at(root_fd, path, O_PATH | O_DIRECTORY, RESOLVE_API, &fd) < 0)
+		return false;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0)
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* A mount point of a target filesystem must be a real directory: a symlink,
+ * even one that stays inside ROOT, could put the ESP over /etc.  A missing
+ * one is created. */
+static int plan_mount_point(struct enter_ctx *ctx, struct enter_plan *plan, const char *target,
+			    struct enter_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = resolve_at(ctx->root_fd, target, O_PATH | O_DIRECTORY, RESOLVE_API, &fd);
+	if (r == -ENOENT) {
+		r = plan_add(plan, STEP_MKDIR, NULL, target, NULL, NULL, 0, "missing mount point");
+		if (r < 0)
+			return r;
+		plan->steps[plan->n_steps - 1].mode = 0755;
+		return 0;
+	}
+	if (r < 0)
+		return error_set(err, -r, "resolve", target, NULL, "%s", resolve_strerror(r));
+	return 0;
+}
+
+static inline void mnt_unref_cachep(struct libmnt_cache **c)
+{
+	mnt_unref_cache(*c);
+}
+
+/* One filesystem to mount: its mount point, the step, the report. */
+static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
+			   struct libmnt_cache *cache, const struct fstab_entry *e,
+			   const char *origin, bool check, struct enter_error **err)
+{
+	_cleanup_free_ char *device = NULL, *fs_options = NULL, *probed = NULL;
+	const char *fstype = e->fstype;
+	uint64_t attr = 0;
+	bool boot = streq(e->target, "/boot") || streq(e->target, "/boot/efi") ||
+		    streq(e->target, "/efi");
+	int r;
+
+	r = fstab_resolve_source(e->spec, cache, &device);
+	if (r < 0) {
+		if (!check)
+			return error_set(err, -r, "mount", e->target, origin, NULL);
+		if (boot)
+			r = add_problem(plan, "%s: source %s not found (%s)", e->target, e->spec,
+					origin);
+		return r < 0 ? r
+			     : report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line,
+					    "missing");
+	}
+	if (!fstype || !*fstype || streq(fstype, "auto")) {
+		int ambivalent = 0;
+
+		probed = mnt_get_fstype(device, &ambivalent, NULL);
+		if (!probed || ambivalent) {
+			if (!check)
+				return error_set(err, ENOMEDIUM, "mount", e->target, origin,
+						 "cannot tell the filesystem type of %s", device);
+			return report_mount(plan, e->target, e->spec, device, NULL, e->line,
+					    "unknown filesystem");
+		}
+		fstype = probed;
+	}
+	r = fstab_options(e, &attr, &fs_options);
+	if (r < 0)
+		return r;
+	struct enter_error *refused = NULL;
+
+	r = plan_mount_point(ctx, plan, e->target, check ? &refused : err);
+	if (r < 0 && check) {
+		r = add_problem(plan, "%s", enter_error_message(refused));
+		enter_error_free(refused);
+		return r < 0 ? r
+			     : report_mount(plan, e->target, e->spec, device, fstype, e->line,
+					    "refused: the mount point is not a directory");
+	}
+	if (r < 0)
+		return r;
+	r = plan_add(plan, STEP_FSTAB, device, e->target, fstype, *fs_options ? fs_options : NULL,
+		     attr, origin);
+	if (r < 0)
+		return r;
+	return report_mount(plan, e->target, e->spec, device, fstype, e->line, "to mount");
+}
+
+/* --boot SRC: a directory is bound, a device or an image is mounted. */
+static int plan_boot_source(struct enter_ctx *ctx, struct enter_plan *plan, bool check,
+			    struct enter_error **err)
+{
+	struct fstab_entry e = {.spec = ctx->boot_src,
+				.target = "/boot",
+				.fstype = "auto",
+				.vfs_options = "",
+				.fs_options = "",
+				.user_options = ""};
+	struct stat st;
+	int r;
+
+	if (mounted_in_root(ctx->root_fd, "/boot"))
+		return report_mount(plan, "/boot", ctx->boot_src, NULL, NULL, 0, "already mounted");
+	if (stat(ctx->boot_src, &st) < 0)
+		return error_set(err, errno, "mount", "/boot", "--boot", "%s: %s", ctx->boot_src,
+				 strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return plan_filesystem(ctx, plan, NULL, &e, "--boot", check, err);
+	r = plan_mount_point(ctx, plan, "/boot", err);
+	if (r < 0)
+		return r;
+	r = plan_add(plan, STEP_BIND, ctx->boot_src, "/boot", NULL, NULL, 0, "--boot");
+	if (r < 0)
+		return r;
+	return report_mount(plan, "/boot", ctx->boot_src, ctx->boot_src, "bind", 0, "to bind");
+}
+
+static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check,
+		      struct enter_error **err)
+{
+	_cleanup_(mnt_unref_cachep) struct libmnt_cache *cache = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct fstab_entry *entries = NULL;
+	bool all = ctx->flags & ENTER_FSTAB, boot_found = false;
+	size_t n = 0;
+	unsigned bad_line;
+	int r;
+
+	if (ctx->boot == ENTER_BOOT_SRC) {
+		r = plan_boot_source(ctx, plan, check, err);
+		if (r < 0)
+			return r;
+	}
+	if (ctx->boot != ENTER_BOOT_AUTO && !all)
+		return 0;
+
+	r = resolve_file_read(ctx->root_fd, "/etc/fstab", 1 << 20, &text);
+	if (r == -ENOENT)
+		text = strdup("");
+	else if (r < 0)
+		return error_set(err, -r, "fstab", "/etc/fstab", NULL, "%s", resolve_strerror(r));
+	if (!text)
+		return -ENOMEM;
+	r = fstab_parse_text(text, &entries, &n, &bad_line);
+	if (r < 0)
+		return error_set(err, -r, "fstab", "/etc/fstab", NULL, NULL);
+	if (bad_line)
+		log_msg(ctx, ENTER_LOG_WARNING, "%s/etc/fstab line %u: cannot parse, ignored",
+			ctx->root, bad_line);
+	cache = mnt_new_cache();
+	if (!cache) {
+		fstab_free(entries, n);
+		return -ENOMEM;
+	}
+
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		const struct fstab_entry *e = &entries[i];
+		const char *why = fstab_skip_reason(e, ctx->boot, all);
+		_cleanup_free_ char *origin = NULL;
+
+		if (streq(e->target, "/boot"))
+			boot_found = true;
+		if (xasprintf(&origin, "%s from %s/etc/fstab line %u", e->spec, ctx->root,
+			      e->line) < 0)
+			r = -ENOMEM;
+		else if (why)
+			r = report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line, why);
+		else if (mounted_in_root(ctx->root_fd, e->target))
+			r = report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line,
+					 "already mounted");
+		else
+			r = plan_filesystem(ctx, plan, cache, e, origin, check, err);
+	}
+	fstab_free(entries, n);
+	if (r < 0)
+		return r;
+	if (ctx->boot == ENTER_BOOT_AUTO && !boot_found && !mounted_in_root(ctx->root_fd, "/boot"))
+		return add_problem(plan, "/boot: not in %s/etc/fstab and not mounted", ctx->root);
+	return 0;
+}
+
+int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
 	       struct enter_plan **ret, struct enter_error **err)
 {
 	_cleanup_(plan_freep) struct enter_plan *plan = NULL;
@@ -282,7 +528,7 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	const char *system = nixos ? ctx->system : NULL;
 	int r;
 
-	if (nixos && !exists_in_root(ctx->root_fd, "/etc/NIXOS")) {
+	if (nixos && !exists_in_root(ctx->root_fd, "/etc/NIXOS") && !check) {
 		r = error_set(err, ENOENT, "check", ctx->root, NULL,
 			      "not a NixOS root (no /etc/NIXOS); --generic enters any Linux root");
 		error_set_exit_code(*err, 126);
@@ -294,6 +540,15 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 		return -ENOMEM;
 	plan->flags = ctx->flags;
 	plan->preserve_fds = ctx->preserve_fds;
+	plan->boot_min_free = ctx->boot_min_free;
+	plan->problems = calloc(1, sizeof(char *));
+	if (!plan->problems)
+		return -ENOMEM;
+	if (nixos && !exists_in_root(ctx->root_fd, "/etc/NIXOS")) {
+		r = add_problem(plan, "%s: not a NixOS root (no /etc/NIXOS)", ctx->root);
+		if (r < 0)
+			return r;
+	}
 	plan->root = strdup(ctx->root);
 	if (!plan->root)
 		return -ENOMEM;
@@ -309,6 +564,15 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	r = plan_api_dirs(ctx, plan, err);
 	if (r < 0)
 		return r;
+	r = plan_fstab(ctx, plan, check, err);
+	if (r < 0)
+		return r;
+	if (ctx->boot_min_free && nixos) {
+		r = plan_add(plan, STEP_BOOT_SPACE, NULL, "/boot", NULL, NULL, 0,
+			     "--boot-min-free");
+		if (r < 0)
+			return r;
+	}
 	r = plan_mounts(ctx, plan);
 	if (r < 0)
 		return r;
@@ -412,6 +676,14 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 		break;
 	case STEP_BIND:
 		buf_printf(b, "bind      %s -> %s (recursive)", s->source, s->target);
+		break;
+	case STEP_FSTAB:
+		buf_printf(b, "mount     %s on %s (%s%s%s)", s->source, s->target, s->fstype,
+			   s->fs_options ? "," : "", s->fs_options ? s->fs_options : "");
+		break;
+	case STEP_BOOT_SPACE:
+		buf_printf(b, "check     free space on %s (warn below %" PRIu64 " MiB)", s->target,
+			   plan->boot_min_free >> 20);
 		break;
 	case STEP_HOSTNAME:
 		buf_printf(b, "hostname  %s", s->source);

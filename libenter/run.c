@@ -164,7 +164,7 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 		err = &ignored;
 	if (!ctx || !status)
 		return error_set(err, EINVAL, "run", NULL, NULL, NULL);
-	r = plan_build(ctx, argv, environ, &plan, err);
+	r = plan_build(ctx, argv, environ, false, &plan, err);
 	if (r < 0)
 		return r;
 

@@ -69,3 +69,19 @@ int print_plan(struct enter_ctx *ctx, char *const argv[], bool json)
 	free(text);
 	return fflush(stdout) == 0 ? 0 : EXIT_ENTER_FAILED;
 }
+
+int print_check(struct enter_ctx *ctx, bool json)
+{
+	struct enter_error *err = NULL;
+	char *text = NULL;
+	int problems = 0;
+
+	if (enter_check(ctx, json ? ENTER_FORMAT_JSON : ENTER_FORMAT_TEXT, &text, &problems, &err) <
+	    0)
+		return report_error(err);
+	fputs(text, stdout);
+	free(text);
+	if (fflush(stdout) != 0)
+		return EXIT_ENTER_FAILED;
+	return problems ? 1 : 0;
+}

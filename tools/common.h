@@ -21,4 +21,7 @@ void log_to_stderr(void *userdata, enum enter_log_level level, const char *msg);
 /* Prints the plan of @ctx for @argv as text or JSON; returns the exit code. */
 int print_plan(struct enter_ctx *ctx, char *const argv[], bool json);
 
+/* Prints the report of enter_check(); returns 0, 1 on a problem, 125 on failure. */
+int print_check(struct enter_ctx *ctx, bool json);
+
 #endif

@@ -26,6 +26,11 @@ static const char usage[] =
 	"      --hostname NAME  hostname inside (default: the target's etc/hostname)\n"
 	"      --tmpfs-tmp      a fresh tmpfs on /tmp instead of ROOT's own /tmp\n"
 	"      --no-resolv      do not bind the rescue system's /etc/resolv.conf\n"
+	"      --boot auto|none|SRC  /boot from the target's fstab (auto, the default),\n"
+	"                       not at all, or from SRC: a device, an image file, a directory\n"
+	"      --fstab          mount every local filesystem of the target's fstab\n"
+	"      --boot-min-free SIZE  warn when /boot has less free space (default 64M)\n"
+	"      --check          report what a rebuild would find; exit 1 on a problem\n"
 	"      --bind SRC DST   bind host path SRC on DST inside ROOT (repeatable)\n"
 	"      --ro-bind SRC DST  the same, read-only\n"
 	"      --setenv NAME=VALUE  set a variable for the command (repeatable)\n"
@@ -33,7 +38,7 @@ static const char usage[] =
 	"      --unsetenv NAME  remove a variable, even one passed by default\n"
 	"      --preserve-fds N pass fds 3 .. N+2 to the command\n"
 	"      --dry-run        print the plan, change nothing\n"
-	"      --json           print the plan (with --dry-run) as JSON\n"
+	"      --json           print the plan (--dry-run) or the report (--check) as JSON\n"
 	"  -v, --verbose        say what is being done\n"
 	"  -h, --help           this text\n"
 	"      --version        the version\n"
@@ -58,6 +63,10 @@ enum {
 	OPT_UNSETENV,
 	OPT_PRESERVE_FDS,
 	OPT_DRY_RUN,
+	OPT_BOOT,
+	OPT_FSTAB,
+	OPT_BOOT_MIN_FREE,
+	OPT_CHECK,
 	OPT_JSON,
 	OPT_VERSION,
 };
@@ -80,6 +89,10 @@ static const struct option options[] = {
 	{"unsetenv", required_argument, NULL, OPT_UNSETENV},
 	{"preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"boot", required_argument, NULL, OPT_BOOT},
+	{"fstab", no_argument, NULL, OPT_FSTAB},
+	{"boot-min-free", required_argument, NULL, OPT_BOOT_MIN_FREE},
+	{"check", no_argument, NULL, OPT_CHECK},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -95,7 +108,7 @@ struct option_use {
 
 struct settings {
 	const char *root;
-	bool dry_run, json;
+	bool dry_run, json, check;
 	char **command;
 	struct option_use *uses;
 	size_t n_uses;
@@ -108,6 +121,43 @@ static int setter_result(int r, const char *option, const char *value)
 	if (r < 0)
 		return report_usage("%s: invalid value '%s'", option, value);
 	return 0;
+}
+
+/* "64M", "1G", "512K", "1048576" */
+static int parse_size(struct enter_ctx *ctx, const char *arg)
+{
+	unsigned long long n;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (!errno && end != arg) {
+		switch (*end) {
+		case 'K':
+		case 'k':
+			shift = 10;
+			end++;
+			break;
+		case 'M':
+		case 'm':
+			shift = 20;
+			end++;
+			break;
+		case 'G':
+		case 'g':
+			shift = 30;
+			end++;
+			break;
+		default:
+			break;
+		}
+		if ((*end == 'i' || *end == 'B') && shift)
+			end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	}
+	if (errno || end == arg || *end || arg[0] == '-' || n > (~0ULL >> shift))
+		return report_usage("--boot-min-free: invalid size '%s' (e.g. 64M, 1G)", arg);
+	return setter_result(enter_set_boot_min_free(ctx, n << shift), "--boot-min-free", arg);
 }
 
 static int apply(struct enter_ctx *ctx, const struct option_use *u, unsigned *flags)
@@ -138,6 +188,19 @@ static int apply(struct enter_ctx *ctx, const struct option_use *u, unsigned *fl
 	case OPT_NO_RESOLV:
 		*flags |= ENTER_NO_RESOLV;
 		return 0;
+	case OPT_FSTAB:
+		*flags |= ENTER_FSTAB;
+		return 0;
+	case OPT_BOOT:
+		if (strcmp(u->arg, "auto") == 0)
+			return setter_result(enter_set_boot(ctx, ENTER_BOOT_AUTO, NULL), "--boot",
+					     u->arg);
+		if (strcmp(u->arg, "none") == 0)
+			return setter_result(enter_set_boot(ctx, ENTER_BOOT_NONE, NULL), "--boot",
+					     u->arg);
+		return setter_result(enter_set_boot(ctx, ENTER_BOOT_SRC, u->arg), "--boot", u->arg);
+	case OPT_BOOT_MIN_FREE:
+		return parse_size(ctx, u->arg);
 	case OPT_HOSTNAME:
 		return setter_result(enter_set_hostname(ctx, u->arg), "--hostname", u->arg);
 	case OPT_BIND:
@@ -194,6 +257,9 @@ static int parse(int argc, char **argv, struct settings *s)
 		case OPT_JSON:
 			s->json = true;
 			break;
+		case OPT_CHECK:
+			s->check = true;
+			break;
 		case 'v':
 			opt_verbose = true;
 			break;
@@ -247,7 +313,9 @@ static int enter_with(const struct settings *s)
 		r = apply(ctx, &s->uses[i], &flags);
 	if (r == 0)
 		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
-	if (r == 0 && s->dry_run)
+	if (r == 0 && s->check)
+		r = print_check(ctx, s->json);
+	else if (r == 0 && s->dry_run)
 		r = print_plan(ctx, s->command, s->json);
 	else if (r == 0)
 		r = enter_run(ctx, s->command, &status, &err) < 0 ? report_error(err) : status;

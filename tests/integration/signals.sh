@@ -20,6 +20,9 @@ signal_case() {
 	rm -f "$READY"
 	start_bg "$ENTER" "$R" -- sh -c "$cmd"
 	wait_for "$READY" 20 || return 0
+	# busybox sh ignores SIGQUIT: a signal between touch and exec would be
+	# lost with the shell, so wait until sleep itself runs.
+	wait_for_sleeper 10 || return 0
 	kill -"$sig" "$BG_PID"
 	wait_exit "$BG_PID" 10 "$desc" || return 0
 	if [[ $STATUS == "$want" ]]; then
@@ -30,6 +33,20 @@ signal_case() {
 }
 
 sleeper="touch /tmp/ready; exec sleep $LONG_SLEEP"
+
+# wait_for_sleeper SECONDS: until a process runs `sleep $LONG_SLEEP`.
+wait_for_sleeper() {
+	local deadline=$((SECONDS + $1)) f
+	while ((SECONDS < deadline)); do
+		for f in /proc/[0-9]*/cmdline; do
+			if [[ $(tr '\0' ' ' <"$f" 2>/dev/null) == "sleep $LONG_SLEEP " ]]; then
+				return 0
+			fi
+		done
+	done
+	fail "the command's sleep $LONG_SLEEP never started"
+	return 1
+}
 signal_case TERM 143 "$sleeper"
 signal_case INT 130 "$sleeper"
 signal_case HUP 129 "$sleeper"

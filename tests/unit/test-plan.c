@@ -109,6 +109,9 @@ static void setup(void)
 
 	ctx = enter_new(root, &err);
 	cr_assert_not_null(ctx, "enter_new: %s", err ? enter_error_message(err) : "?");
+	/* The fstab and /boot steps have their own tests (test-fstab.c). */
+	cr_assert_eq(enter_set_boot(ctx, ENTER_BOOT_NONE, NULL), 0);
+	cr_assert_eq(enter_set_boot_min_free(ctx, 0), 0);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -134,7 +137,7 @@ TestSuite(plan, .init = setup, .fini = teardown);
 
 static void build(char *const argv[])
 {
-	int r = plan_build(ctx, argv, host_env, &plan, &err);
+	int r = plan_build(ctx, argv, host_env, false, &plan, &err);
 
 	cr_assert_eq(r, 0, "plan_build: %d, %s", r, err ? enter_error_message(err) : "no error");
 	cr_assert_not_null(plan);
@@ -142,7 +145,7 @@ static void build(char *const argv[])
 
 static void build_fails(int errnum, int exit_code, const char *message)
 {
-	int r = plan_build(ctx, NULL, host_env, &plan, &err);
+	int r = plan_build(ctx, NULL, host_env, false, &plan, &err);
 
 	cr_assert_eq(r, -errnum, "plan_build: %d, expected %d", r, -errnum);
 	cr_expect_null(plan);
@@ -399,7 +402,7 @@ Test(plan, hostname_fifo_does_not_hang)
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		if (plan_build(ctx, NULL, host_env, &plan, &err) < 0)
+		if (plan_build(ctx, NULL, host_env, false, &plan, &err) < 0)
 			_exit(2);
 		_exit(streq(plan->hostname, "localhost") ? 0 : 3);
 	}
@@ -606,7 +609,7 @@ Test(plan, hostile_api_directories)
 			make_link(cases[i].target, cases[i].name);
 		else
 			make_file(cases[i].name, "");
-		r = plan_build(ctx, NULL, host_env, &p, &e);
+		r = plan_build(ctx, NULL, host_env, false, &p, &e);
 		cr_expect_eq(r, -cases[i].errnum, "%s: %d", cases[i].message, r);
 		cr_expect_null(p);
 		if (e) {
@@ -812,6 +815,7 @@ Test(plan, format_text_one_line_per_step)
 		[STEP_DEVPTS] = "mount ",      [STEP_BIND] = "bind ",
 		[STEP_HOSTNAME] = "hostname ", [STEP_PIVOT] = "pivot ",
 		[STEP_ACTIVATE] = "activate ", [STEP_RESOLV] = "bind ",
+		[STEP_FSTAB] = "mount ",       [STEP_BOOT_SPACE] = "check ",
 	};
 	_cleanup_free_ char *text = NULL;
 	char *line, *save = NULL;

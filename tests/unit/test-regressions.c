@@ -73,7 +73,7 @@ TestSuite(regressions, .init = setup, .fini = teardown);
 static void build(void)
 {
 	static char *host_env[] = {"TERM=xterm", NULL};
-	int r = plan_build(ctx, NULL, host_env, &plan, &err);
+	int r = plan_build(ctx, NULL, host_env, false, &plan, &err);
 
 	cr_assert_eq(r, 0, "plan_build: %d, %s", r, err ? enter_error_message(err) : "no error");
 }

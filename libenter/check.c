@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * enter_check(): what a rebuild would find, before anything runs: the plan
+ * of the fstab mounts, the hostname, the system profile and its generation,
+ * free space on /boot, and the problems known in advance.  Nothing is
+ * mounted anywhere: free space of a /boot that is not mounted yet is read
+ * through a detached, read-only mount that is gone when its fd is closed.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+struct boot_space {
+	bool known;
+	uint64_t avail, total;
+};
+
+/* "system-42-link" -> 42, from the profile's own symlink; 0 if unknown. */
+static unsigned long generation_of(int root_fd, const char *profile, char **ret_link)
+{
+	_cleanup_close_ int fd = -1;
+	char link[256];
+	unsigned long gen = 0;
+	ssize_t n;
+
+	if (!profile || resolve_at(root_fd, profile, O_PATH | O_NOFOLLOW, 0, &fd) < 0)
+		return 0;
+	n = readlinkat(fd, "", link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	*ret_link = strdup(link);
+	if (sscanf(link, "system-%lu-link", &gen) != 1)
+		gen = 0;
+	return gen;
+}
+
+static int detached_statvfs(const struct step *s, struct statvfs *sv)
+{
+	_cleanup_close_ int fs = -1, mnt = -1;
+	bool ro = true;
+
+	for (int attempt = 0; attempt < 2; attempt++, ro = false) {
+		closep(&fs);
+		fs = fsopen(s->fstype, FSOPEN_CLOEXEC);
+		if (fs < 0)
+			return -errno;
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "source", s->source, 0) < 0)
+			return -errno;
+		/* Read-only superblock, so that looking replays no journal;
+		 * refused when the device is mounted read-write elsewhere. */
+		if (ro && fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
+			continue;
+		if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+			break;
+		if (!ro)
+			return -errno;
+	}
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	if (mnt < 0)
+		return -errno;
+	return fstatvfs(mnt, sv) < 0 ? -errno : 0;
+}
+
+static struct boot_space boot_space_of(struct enter_ctx *ctx, const struct enter_plan *plan)
+{
+	struct boot_space b = {};
+	struct statvfs sv;
+	int r = -ENOENT;
+
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct step *s = &plan->steps[i];
+		struct stat st;
+
+		if (s->kind != STEP_FSTAB || !streq(s->target, "/boot"))
+			continue;
+		if (stat(s->source, &st) == 0 && S_ISBLK(st.st_mode))
+			r = detached_statvfs(s, &sv);
+		else
+			return b; /* an image file: it would need a loop device */
+	}
+	if (r == -ENOENT) {
+		_cleanup_close_ int fd = -1;
+
+		if (resolve_at(ctx->root_fd, "/boot", O_RDONLY | O_DIRECTORY, 0, &fd) == 0)
+			r = fstatvfs(fd, &sv) < 0 ? -errno : 0;
+	}
+	if (r == 0) {
+		b.known = true;
+		b.avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+		b.total = (uint64_t)sv.f_blocks * sv.f_frsize;
+	}
+	return b;
+}
+
+static void format_check_text(struct buf *b, const struct enter_plan *plan, const char *link,
+			      unsigned long gen, const struct boot_space *space)
+{
+	buf_printf(b, "root        %s\n", plan->root);
+	buf_printf(b, "hostname    %s (%s)\n", plan->hostname, plan->hostname_origin);
+	if (plan->system)
+		buf_printf(b, "system      %s -> %s (generation %lu)\n", plan->system,
+			   link ? link : "?", gen);
+	for (size_t i = 0; i < plan->n_mounts; i++) {
+		const struct mount_report *m = &plan->mounts[i];
+
+		buf_printf(b, "mount       %-10s %s", m->target, m->spec ? m->spec : "-");
+		if (m->device && !streq(m->device, m->spec))
+			buf_printf(b, " = %s", m->device);
+		if (m->fstype)
+			buf_printf(b, " (%s)", m->fstype);
+		if (m->line)
+			buf_printf(b, " line %u", m->line);
+		buf_printf(b, ": %s\n", m->state);
+	}
+	if (space->known)
+		buf_printf(b, "/boot free  %" PRIu64 " MiB of %" PRIu64 " MiB\n",
+			   space->avail >> 20, space->total >> 20);
+	else
+		buf_printf(b, "/boot free  unknown\n");
+	for (char **p = plan->problems; p && *p; p++)
+		buf_printf(b, "problem     %s\n", *p);
+	buf_printf(b, "%s\n",
+		   strv_length(plan->problems) ? "a boot-loader install would fail" : "ok");
+}
+
+static void format_check_json(struct buf *b, const struct enter_plan *plan, const char *link,
+			      unsigned long gen, const struct boot_space *space)
+{
+	buf_printf(b, "{\n  \"root\": ");
+	buf_json_string(b, plan->root);
+	buf_printf(b, ",\n  \"hostname\": ");
+	buf_json_string(b, plan->hostname);
+	buf_printf(b, ",\n  \"hostname_origin\": ");
+	buf_json_string(b, plan->hostname_origin);
+	buf_printf(b, ",\n  \"system\": ");
+	buf_json_string(b, plan->system);
+	buf_printf(b, ",\n  \"system_link\": ");
+	buf_json_string(b, link);
+	buf_printf(b, ",\n  \"generation\": %lu,\n  \"mounts\": [", gen);
+	for (size_t i = 0; i < plan->n_mounts; i++) {
+		const struct mount_report *m = &plan->mounts[i];
+
+		buf_printf(b, "%s\n    {\"target\": ", i ? "," : "");
+		buf_json_string(b, m->target);
+		buf_printf(b, ", \"source\": ");
+		buf_json_string(b, m->spec);
+		buf_printf(b, ", \"device\": ");
+		buf_json_string(b, m->device);
+		buf_printf(b, ", \"fstype\": ");
+		buf_json_string(b, m->fstype);
+		buf_printf(b, ", \"line\": %u, \"state\": ", m->line);
+		buf_json_string(b, m->state);
+		buf_printf(b, "}");
+	}
+	buf_printf(b, "\n  ],\n  \"boot_free_bytes\": ");
+	if (space->known)
+		buf_printf(b, "%" PRIu64 ",\n  \"boot_total_bytes\": %" PRIu64, space->avail,
+			   space->total);
+	else
+		buf_printf(b, "null,\n  \"boot_total_bytes\": null");
+	buf_printf(b, ",\n  \"problems\": [");
+	for (size_t i = 0; plan->problems && plan->problems[i]; i++) {
+		buf_printf(b, i ? ", " : "");
+		buf_json_string(b, plan->problems[i]);
+	}
+	buf_printf(b, "]\n}\n");
+}
+
+_public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **ret_text,
+			 int *ret_problems, struct enter_error **err)
+{
+	extern char **environ;
+	struct enter_plan *plan = NULL;
+	_cleanup_free_ char *link = NULL;
+	struct boot_space space;
+	struct buf b = {};
+	unsigned long gen;
+	int r;
+
+	if (!ctx || !ret_text || !ret_problems)
+		return error_set(err, EINVAL, "check", NULL, NULL, NULL);
+	r = plan_build(ctx, NULL, environ, true, &plan, err);
+	if (r < 0)
+		return r;
+	gen = generation_of(ctx->root_fd, plan->system, &link);
+	space = boot_space_of(ctx, plan);
+	if (space.known && ctx->boot_min_free && space.avail < ctx->boot_min_free) {
+		char *p = NULL;
+
+		if (xasprintf(&p,
+			      "/boot: %" PRIu64 " MiB free, less than --boot-min-free %" PRIu64
+			      " MiB",
+			      space.avail >> 20, ctx->boot_min_free >> 20) < 0 ||
+		    strv_consume(&plan->problems, p) < 0) {
+			plan_free(plan);
+			return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
+		}
+	}
+	if (fmt == ENTER_FORMAT_JSON)
+		format_check_json(&b, plan, link, gen, &space);
+	else
+		format_check_text(&b, plan, link, gen, &space);
+	*ret_problems = (int)strv_length(plan->problems);
+	plan_free(plan);
+	if (b.oom) {
+		free(b.data);
+		return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
+	}
+	*ret_text = b.data;
+	return 0;
+}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The target's /etc/fstab (DESIGN §3): which entries to mount, from which
+ * device, with which options.  Parsing is libmount's, line by line so that
+ * every entry keeps its line number for the error messages; source
+ * resolution is libmount's and libblkid's, which find UUID=, LABEL=, ...
+ * by scanning devices when there is no udev and no /dev/disk/by-*.
+ */
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <libmount.h>
+
+#include "internal.h"
+
+static void fstab_entry_clear(struct fstab_entry *e)
+{
+	free(e->spec);
+	free(e->target);
+	free(e->fstype);
+	free(e->vfs_options);
+	free(e->fs_options);
+	free(e->user_options);
+}
+
+void fstab_free(struct fstab_entry *entries, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fstab_entry_clear(&entries[i]);
+	free(entries);
+}
+
+static inline void mnt_unref_tablep(struct libmnt_table **t)
+{
+	mnt_unref_table(*t);
+}
+
+static char *dup_opt(const char *s, bool *oom)
+{
+	char *d = strdup(s ? s : "");
+
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+/* One fstab line through libmount; 0 with *ret_ok false if it is not an entry. */
+static int parse_line(const char *line, unsigned lineno, struct fstab_entry *ret, bool *ret_ok)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = mnt_new_table();
+	_cleanup_fclose_ FILE *f = NULL;
+	struct libmnt_fs *fs = NULL;
+	bool oom = false;
+	char *target;
+
+	*ret_ok = false;
+	if (!tb)
+		return -ENOMEM;
+	f = fmemopen((void *)line, strlen(line), "r");
+	if (!f)
+		return -errno;
+	if (mnt_table_parse_stream(tb, f, "fstab") < 0 || mnt_table_first_fs(tb, &fs) != 0)
+		return 0;
+
+	target = mnt_fs_get_target(fs) ? (char *)mnt_fs_get_target(fs) : "";
+	target = target[0] == '/' ? path_normalize(target) : strdup(target);
+	if (!target)
+		return -ENOMEM;
+	*ret = (struct fstab_entry){
+		.spec = dup_opt(mnt_fs_get_source(fs), &oom),
+		.target = target,
+		.fstype = dup_opt(mnt_fs_get_fstype(fs), &oom),
+		.vfs_options = dup_opt(mnt_fs_get_vfs_options(fs), &oom),
+		.fs_options = dup_opt(mnt_fs_get_fs_options(fs), &oom),
+		.user_options = dup_opt(mnt_fs_get_user_options(fs), &oom),
+		.line = lineno,
+		.swap = mnt_fs_is_swaparea(fs),
+		.netfs = mnt_fs_is_netfs(fs),
+		.pseudofs = mnt_fs_is_pseudofs(fs),
+		/* not mnt_fs_match_options(): there "noauto" means "no auto" */
+		.noauto = mnt_optstr_get_option(mnt_fs_get_options(fs), "noauto", NULL, NULL) == 0,
+	};
+	if (oom) {
+		fstab_entry_clear(ret);
+		return -ENOMEM;
+	}
+	*ret_ok = true;
+	return 0;
+}
+
+int fstab_parse_text(const char *text, struct fstab_entry **ret, size_t *ret_n,
+		     unsigned *ret_bad_line)
+{
+	struct fstab_entry *entries = NULL;
+	size_t n = 0;
+	unsigned lineno = 0;
+
+	*ret_bad_line = 0;
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, "\n");
+		_cleanup_free_ char *line = strndup(p, len);
+		const char *q;
+		bool ok;
+		int r;
+
+		lineno++;
+		p += len + (p[len] == '\n');
+		if (!line) {
+			fstab_free(entries, n);
+			return -ENOMEM;
+		}
+		q = line + strspn(line, " \t");
+		if (!*q || *q == '#')
+			continue;
+
+		struct fstab_entry *grown = realloc(entries, (n + 1) * sizeof(*entries));
+		if (!grown) {
+			fstab_free(entries, n);
+			return -ENOMEM;
+		}
+		entries = grown;
+		r = parse_line(line, lineno, &entries[n], &ok);
+		if (r < 0) {
+			fstab_free(entries, n);
+			return r;
+		}
+		if (ok)
+			n++;
+		else if (!*ret_bad_line)
+			*ret_bad_line = lineno;
+	}
+	*ret = entries;
+	*ret_n = n;
+	return 0;
+}
+
+static bool is_boot_target(const char *target)
+{
+	return streq(target, "/boot") || streq(target, "/boot/efi") || streq(target, "/efi");
+}
+
+/* Why an entry is not mounted, or NULL when it is; a pure function of the
+ * entry and the mode (already-mounted entries are found by the caller). */
+const char *fstab_skip_reason(const struct fstab_entry *e, enum enter_boot boot, bool all)
+{
+	if (e->swap)
+		return "swap";
+	if (streq(e->target, "/"))
+		return "the root itself";
+	if (e->target[0] != '/')
+		return "no mount point";
+	if (e->noauto)
+		return "noauto";
+	if (e->netfs)
+		return "network filesystem";
+	if (mnt_optstr_get_option(e->vfs_options, "bind", NULL, NULL) == 0 ||
+	    mnt_optstr_get_option(e->vfs_options, "rbind", NULL, NULL) == 0)
+		return "bind mount";
+	if (e->pseudofs)
+		return "pseudo filesystem";
+	if (is_boot_target(e->target))
+		return boot == ENTER_BOOT_AUTO ? NULL : "--boot none or --boot SRC";
+	return all ? NULL : "not needed (--fstab mounts it)";
+}
+
+/* VFS options that belong to the mount (MOUNT_ATTR_*) rather than to the
+ * superblock; "ro" is one of them, so that a filesystem mounted elsewhere
+ * is never remounted. */
+static const struct {
+	const char *name;
+	uint64_t attr;
+} mount_attrs[] = {
+	{"ro", MOUNT_ATTR_RDONLY},
+	{"nosuid", MOUNT_ATTR_NOSUID},
+	{"nodev", MOUNT_ATTR_NODEV},
+	{"noexec", MOUNT_ATTR_NOEXEC},
+	{"noatime", MOUNT_ATTR_NOATIME},
+	{"nodiratime", MOUNT_ATTR_NODIRATIME},
+	{"strictatime", MOUNT_ATTR_STRICTATIME},
+};
+
+/* Options with no meaning for a mount made here. */
+static const char *const ignored_options[] = {
+	"rw",	  "defaults", "auto",	  "noauto", "user", "users", "nouser", "owner",	   "group",
+	"nofail", "_netdev",  "relatime", "exec",   "suid", "dev",   "atime",  "diratime",
+};
+
+int fstab_options(const struct fstab_entry *e, uint64_t *ret_attr, char **ret_fs_options)
+{
+	_cleanup_free_ char *fs = strdup(e->fs_options);
+	char *opts = e->vfs_options, *name, *value;
+	size_t namesz, valuesz;
+	uint64_t attr = 0;
+
+	if (!fs)
+		return -ENOMEM;
+	while (mnt_optstr_next_option(&opts, &name, &namesz, &value, &valuesz) == 0) {
+		bool done = false;
+
+		for (size_t i = 0; i < ELEMENTSOF(mount_attrs) && !done; i++)
+			if (strlen(mount_attrs[i].name) == namesz &&
+			    strncmp(name, mount_attrs[i].name, namesz) == 0) {
+				attr |= mount_attrs[i].attr;
+				done = true;
+			}
+		for (size_t i = 0; i < ELEMENTSOF(ignored_options) && !done; i++)
+			if (strlen(ignored_options[i]) == namesz &&
+			    strncmp(name, ignored_options[i], namesz) == 0)
+				done = true;
+		if (done)
+			continue;
+		/* sync, dirsync, lazytime, ...: superblock flags */
+		if (mnt_optstr_append_option(&fs, strndupa(name, namesz),
+					     value ? strndupa(value, valuesz) : NULL) < 0)
+			return -ENOMEM;
+	}
+	*ret_attr = attr;
+	*ret_fs_options = TAKE_PTR(fs);
+	return 0;
+}
+
+/* udev escapes blanks and slashes in /dev/disk/by-label names as \xHH. */
+static char *unescape_udev(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		unsigned v;
+
+		if (s[0] == '\\' && s[1] == 'x' && sscanf(s + 2, "%2x", &v) == 1 && v) {
+			*o++ = (char)v;
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static const struct {
+	const char *dir, *tag;
+} by_links[] = {
+	{"/dev/disk/by-uuid/", "UUID"},
+	{"/dev/disk/by-label/", "LABEL"},
+	{"/dev/disk/by-partuuid/", "PARTUUID"},
+	{"/dev/disk/by-partlabel/", "PARTLABEL"},
+};
+
+/* The device of an fstab source, as mount(8) finds it: TAG=value through
+ * libblkid, a /dev/disk/by-* link even where udev made none, or a path. */
+int fstab_resolve_source(const char *spec, struct libmnt_cache *cache, char **ret_device)
+{
+	_cleanup_free_ char *device = NULL, *tag_value = NULL;
+	const char *found = NULL, *tag = NULL, *eq;
+	struct stat st;
+
+	if (!spec || !*spec)
+		return -EINVAL;
+	for (size_t i = 0; i < ELEMENTSOF(by_links) && !found; i++) {
+		size_t len = strlen(by_links[i].dir);
+		if (strncmp(spec, by_links[i].dir, len) != 0 || access(spec, F_OK) == 0)
+			continue;
+		tag_value = unescape_udev(spec + len);
+		if (!tag_value)
+			return -ENOMEM;
+		tag = by_links[i].tag;
+		found = mnt_resolve_tag(tag, tag_value, cache);
+		if (!found)
+			return -ENODEV;
+	}
+	eq = strchr(spec, '=');
+	if (!tag && eq && spec[0] != '/') {
+		tag_value = strdup(eq + 1);
+		if (!tag_value)
+			return -ENOMEM;
+		tag = strndupa(spec, eq - spec);
+	}
+	if (!found)
+		found = mnt_resolve_spec(spec, cache);
+	if (!found)
+		return -ENODEV;
+	device = strdup(found); /* what the cache returns stays the cache's */
+	if (!device)
+		return -ENOMEM;
+	if (stat(device, &st) < 0)
+		return errno == ENOENT ? -ENODEV : -errno;
+	/* libblkid may answer from its cache file: make sure the device
+	 * really carries the tag now (a detached loop device does not). */
+	if (tag && mnt_cache_device_has_tag(cache, device, tag, tag_value) != 1)
+		return -ENODEV;
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return -ENOTBLK;
+	*ret_device = TAKE_PTR(device);
+	return 0;
+}
