@@ -40,6 +40,32 @@ static unsigned long generation_of(int root_fd, const char *profile, char **ret_
 	return gen;
 }
 
+/* Where the profile leads: its links followed one by one, each in-root. */
+static char *system_path_of(int root_fd, const char *profile)
+{
+	_cleanup_free_ char *path = profile ? strdup(profile) : NULL;
+
+	for (int depth = 0; path && depth < 40; depth++) {
+		_cleanup_close_ int fd = -1;
+		_cleanup_free_ char *joined = NULL;
+		char link[4096];
+		ssize_t n;
+
+		if (resolve_at(root_fd, path, O_PATH | O_NOFOLLOW, 0, &fd) < 0)
+			return NULL;
+		n = readlinkat(fd, "", link, sizeof(link) - 1);
+		if (n < 0)
+			return errno == ENOENT || errno == EINVAL ? TAKE_PTR(path) : NULL;
+		link[n] = '\0';
+		if (link[0] != '/' &&
+		    xasprintf(&joined, "%.*s/%s", (int)(strrchr(path, '/') - path), path, link) < 0)
+			return NULL;
+		free(path);
+		path = path_normalize(joined ? joined : link);
+	}
+	return NULL;
+}
+
 static int detached_statvfs(const struct step *s, struct statvfs *sv)
 {
 	_cleanup_close_ int fs = -1, mnt = -1;
@@ -99,13 +125,15 @@ static struct boot_space boot_space_of(struct enter_ctx *ctx, const struct enter
 }
 
 static void format_check_text(struct buf *b, const struct enter_plan *plan, const char *link,
-			      unsigned long gen, const struct boot_space *space)
+			      const char *system_path, unsigned long gen,
+			      const struct boot_space *space)
 {
 	buf_printf(b, "root        %s\n", plan->root);
 	buf_printf(b, "hostname    %s (%s)\n", plan->hostname, plan->hostname_origin);
 	if (plan->system)
-		buf_printf(b, "system      %s -> %s (generation %lu)\n", plan->system,
-			   link ? link : "?", gen);
+		buf_printf(b, "system      %s (%s -> %s, generation %lu)\n",
+			   system_path ? system_path : "not found", plan->system, link ? link : "?",
+			   gen);
 	for (size_t i = 0; i < plan->n_mounts; i++) {
 		const struct mount_report *m = &plan->mounts[i];
 
@@ -130,7 +158,8 @@ static void format_check_text(struct buf *b, const struct enter_plan *plan, cons
 }
 
 static void format_check_json(struct buf *b, const struct enter_plan *plan, const char *link,
-			      unsigned long gen, const struct boot_space *space)
+			      const char *system_path, unsigned long gen,
+			      const struct boot_space *space)
 {
 	buf_printf(b, "{\n  \"root\": ");
 	buf_json_string(b, plan->root);
@@ -139,6 +168,8 @@ static void format_check_json(struct buf *b, const struct enter_plan *plan, cons
 	buf_printf(b, ",\n  \"hostname_origin\": ");
 	buf_json_string(b, plan->hostname_origin);
 	buf_printf(b, ",\n  \"system\": ");
+	buf_json_string(b, system_path);
+	buf_printf(b, ",\n  \"profile\": ");
 	buf_json_string(b, plan->system);
 	buf_printf(b, ",\n  \"system_link\": ");
 	buf_json_string(b, link);
@@ -177,7 +208,7 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 {
 	extern char **environ;
 	struct enter_plan *plan = NULL;
-	_cleanup_free_ char *link = NULL;
+	_cleanup_free_ char *link = NULL, *system_path = NULL;
 	struct boot_space space;
 	struct buf b = {};
 	unsigned long gen;
@@ -189,6 +220,7 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 	if (r < 0)
 		return r;
 	gen = generation_of(ctx->root_fd, plan->system, &link);
+	system_path = system_path_of(ctx->root_fd, plan->system);
 	space = boot_space_of(ctx, plan);
 	if (space.known && ctx->boot_min_free && space.avail < ctx->boot_min_free) {
 		char *p = NULL;
@@ -203,9 +235,9 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 		}
 	}
 	if (fmt == ENTER_FORMAT_JSON)
-		format_check_json(&b, plan, link, gen, &space);
+		format_check_json(&b, plan, link, system_path, gen, &space);
 	else
-		format_check_text(&b, plan, link, gen, &space);
+		format_check_text(&b, plan, link, system_path, gen, &space);
 	*ret_problems = (int)strv_length(plan->problems);
 	plan_free(plan);
 	if (b.oom) {

@@ -7,9 +7,11 @@
  * by scanning devices when there is no udev and no /dev/disk/by-*.
  */
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <blkid.h>
 #include <libmount.h>
 
 #include "internal.h"
@@ -250,48 +252,103 @@ static const struct {
 	{"/dev/disk/by-partlabel/", "PARTLABEL"},
 };
 
+/* Does @device carry TAG=value now?  Asked of the device itself, never of a
+ * cache: libblkid trusts a cache entry checked in the last seconds, and loop
+ * devices are reused faster than that. */
+static bool device_has_tag(const char *device, const char *tag, const char *value)
+{
+	blkid_probe pr = blkid_new_probe_from_filename(device);
+	const char *found = NULL;
+	bool match = false;
+
+	if (!pr)
+		return false;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+	if (blkid_do_safeprobe(pr) == 0) {
+		const char *name = streq(tag, "PARTUUID")    ? "PART_ENTRY_UUID"
+				   : streq(tag, "PARTLABEL") ? "PART_ENTRY_NAME"
+							     : tag;
+
+		match = blkid_probe_lookup_value(pr, name, &found, NULL) == 0 &&
+			strcasecmp(found, value) == 0;
+	}
+	blkid_free_probe(pr);
+	return match;
+}
+
+/* TAG=value to a device, scanning the devices with a private, empty cache
+ * (blkid's shared cache file may be stale), then checking the answer. */
+static int resolve_tag(const char *tag, const char *value, char **ret_device)
+{
+	blkid_cache cache = NULL;
+	char *device;
+
+	if (blkid_get_cache(&cache, "/dev/null") < 0)
+		return -ENOMEM;
+	device = blkid_evaluate_tag(tag, value, &cache);
+	blkid_put_cache(cache);
+	if (!device)
+		return -ENODEV;
+	if (!device_has_tag(device, tag, value)) {
+		free(device);
+		return -ENODEV;
+	}
+	*ret_device = device;
+	return 0;
+}
+
 /* The device of an fstab source, as mount(8) finds it: TAG=value through
  * libblkid, a /dev/disk/by-* link even where udev made none, or a path. */
 int fstab_resolve_source(const char *spec, struct libmnt_cache *cache, char **ret_device)
 {
-	_cleanup_free_ char *device = NULL, *tag_value = NULL;
-	const char *found = NULL, *tag = NULL, *eq;
+	_cleanup_free_ char *device = NULL, *tag = NULL, *value = NULL;
+	const char *eq = strchr(spec ? spec : "", '=');
 	struct stat st;
+	int r;
 
 	if (!spec || !*spec)
 		return -EINVAL;
-	for (size_t i = 0; i < ELEMENTSOF(by_links) && !found; i++) {
+	for (size_t i = 0; i < ELEMENTSOF(by_links) && !tag; i++) {
 		size_t len = strlen(by_links[i].dir);
+
 		if (strncmp(spec, by_links[i].dir, len) != 0 || access(spec, F_OK) == 0)
 			continue;
-		tag_value = unescape_udev(spec + len);
-		if (!tag_value)
+		value = unescape_udev(spec + len);
+		tag = strdup(by_links[i].tag);
+		if (!value || !tag)
 			return -ENOMEM;
-		tag = by_links[i].tag;
-		found = mnt_resolve_tag(tag, tag_value, cache);
+	}
+	if (!tag && eq && spec[0] != '/') {
+		tag = strndup(spec, eq - spec);
+		value = strdup(eq + 1);
+		if (!tag || !value)
+			return -ENOMEM;
+		/* mount(8) accepts UUID="..." too */
+		if (value[0] == '"' && strlen(value) > 1 && value[strlen(value) - 1] == '"') {
+			memmove(value, value + 1, strlen(value) - 2);
+			value[strlen(value) - 2] = '\0';
+		}
+	}
+
+	if (tag) {
+		r = resolve_tag(tag, value, &device);
+		if (r < 0)
+			return r;
+	} else {
+		const char *found = mnt_resolve_spec(spec, cache);
+
 		if (!found)
 			return -ENODEV;
-	}
-	eq = strchr(spec, '=');
-	if (!tag && eq && spec[0] != '/') {
-		tag_value = strdup(eq + 1);
-		if (!tag_value)
+		/* what a cache returns stays the cache's */
+		device = cache ? strdup(found) : (char *)found;
+		if (!device)
 			return -ENOMEM;
-		tag = strndupa(spec, eq - spec);
 	}
-	if (!found)
-		found = mnt_resolve_spec(spec, cache);
-	if (!found)
-		return -ENODEV;
-	device = strdup(found); /* what the cache returns stays the cache's */
-	if (!device)
-		return -ENOMEM;
 	if (stat(device, &st) < 0)
 		return errno == ENOENT ? -ENODEV : -errno;
-	/* libblkid may answer from its cache file: make sure the device
-	 * really carries the tag now (a detached loop device does not). */
-	if (tag && mnt_cache_device_has_tag(cache, device, tag, tag_value) != 1)
-		return -ENODEV;
 	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return -ENOTBLK;
 	*ret_device = TAKE_PTR(device);

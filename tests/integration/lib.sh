@@ -457,3 +457,175 @@ HOST_MOUNTS_BEFORE=$(host_mounts)
 HOST_PTS_OPTS=$(host_superopts /dev/pts)
 HOST_SHM_OPTS=$(host_superopts /dev/shm)
 trap _finish EXIT
+
+# ---------------------------------------------------------------- loop images
+#
+# Filesystem images are sparse files under $T, attached to loop devices with
+# attach_image. Every device attached that way is detached at exit, also when
+# a check failed or the script stopped early: a mount of one left in this
+# namespace is reported, unmounted, then the device is detached, then
+# lib.sh's own teardown runs.
+
+LOOP_DEVS=()
+LOOP=
+
+# need_cmds CMD...: skip the test unless every CMD is on PATH.
+need_cmds() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "needs $c"
+	done
+}
+
+# need_fs TYPE: skip unless the kernel knows filesystem TYPE (loading its
+# module if need be).
+need_fs() {
+	grep -qw -- "$1" /proc/filesystems || modprobe -q -- "$1" 2>/dev/null || true
+	grep -qw -- "$1" /proc/filesystems || skip "the kernel has no $1 filesystem"
+}
+
+# new_uuid: a random UUID, so that tests run in parallel never share one.
+new_uuid() {
+	cat /proc/sys/kernel/random/uuid
+}
+
+# new_label PREFIX: a filesystem label unique enough for this run (ext4
+# labels have at most 16 bytes: PREFIX is cut to 8).
+new_label() {
+	printf '%s%04x%04x\n' "${1:0:8}" "$RANDOM" "$RANDOM"
+}
+
+# make_ext4 FILE SIZE UUID LABEL [DIR]: a sparse ext4 image, with the
+# contents of DIR if given, and no blocks reserved for root (so that free
+# and available space are the same number).
+make_ext4() {
+	local populate=()
+	[[ -n ${5:-} ]] && populate=(-d "$5")
+	rm -f -- "$1"
+	truncate -s "$2" -- "$1"
+	mkfs.ext4 -q -F -m 0 -U "$3" -L "$4" "${populate[@]}" -- "$1"
+}
+
+# make_esp FILE SIZE UUID LABEL MARKER: an ext4 image standing in for an
+# ESP: loader/entries/marker.conf holds MARKER, and an empty efi/ is there
+# to mount /boot/efi on.
+make_esp() {
+	local src
+	src=$(mktemp -d "$T/esp-src.XXXXXX")
+	mkdir -p -- "$src/loader/entries" "$src/efi"
+	printf '%s\n' "$5" >"$src/loader/entries/marker.conf"
+	make_ext4 "$1" "$2" "$3" "$4" "$src"
+	rm -rf -- "$src"
+}
+
+# attach_image FILE: attach FILE to a free loop device, whose name is left
+# in LOOP (call it directly, not in $(...), or the device is not registered
+# for detaching).
+attach_image() {
+	((${#LOOP_DEVS[@]})) || trap _loop_finish EXIT
+	LOOP=$(losetup --find --show -- "$1")
+	LOOP_DEVS+=("$LOOP")
+}
+
+# image_mountpoints MOUNTINFO: the mount points in a mountinfo file (e.g.
+# /proc/self/mountinfo) whose source is a device from attach_image.
+image_mountpoints() {
+	local line mp source dev
+	while IFS= read -r line; do
+		read -r _ _ _ _ mp _ <<<"$line"
+		read -r _ source _ <<<"${line#* - }"
+		for dev in "${LOOP_DEVS[@]}"; do
+			[[ $source == "$dev" ]] && printf '%s\n' "$mp"
+		done
+	done <"$1"
+	return 0
+}
+
+# loop_mounts: the lines of host_mounts whose source is any loop device.
+loop_mounts() {
+	host_mounts | grep -E ' - [^ ]+ /dev/loop[0-9]+ ' || true
+}
+
+# check_no_new_loop_mounts LABEL [BEFORE]: no loop device is mounted in this
+# namespace that was not in BEFORE (default: at the start of the test).
+check_no_new_loop_mounts() {
+	local before now new
+	if (($# > 1)); then
+		before=$2
+	else
+		before=$(grep -E ' - [^ ]+ /dev/loop[0-9]+ ' <<<"$HOST_MOUNTS_BEFORE" || true)
+	fi
+	now=$(loop_mounts)
+	new=$(LC_ALL=C comm -13 <(printf '%s\n' "$before" | LC_ALL=C sort) \
+		<(printf '%s\n' "$now" | LC_ALL=C sort) | grep -v '^$' || true)
+	if [[ -z $new ]]; then
+		pass "$1: no new loop device mounted in the host namespace"
+	else
+		fail "$1: no new loop device mounted in the host namespace" "$new"
+	fi
+}
+
+# wait_detached FILE SECONDS: poll until no loop device is backed by FILE
+# (a device enter attached with autoclear goes when its last mount does);
+# on timeout a failed check.
+wait_detached() {
+	local deadline=$(($(now_ms) + $2 * 1000)) left
+	while left=$(losetup -j "$1" 2>/dev/null) && [[ -n $left ]]; do
+		if (($(now_ms) > deadline)); then
+			fail "no loop device left on ${1//"$T"/\$T} after $2 s" "$left"
+			return 1
+		fi
+		sleep 0.02
+	done
+	pass "no loop device left on ${1//"$T"/\$T}"
+}
+
+# mount_count MOUNTINFO_TEXT MOUNTPOINT: how many mounts are at MOUNTPOINT.
+mount_count() {
+	local line mp n=0
+	while IFS= read -r line; do
+		read -r _ _ _ _ mp _ <<<"$line"
+		[[ $mp == "$2" ]] && n=$((n + 1))
+	done <<<"$1"
+	echo "$n"
+}
+
+# mountinfo_mntopts MOUNTINFO_TEXT MOUNTPOINT: the per-mount options (ro or
+# rw first) of the topmost mount at MOUNTPOINT; empty if none.
+mountinfo_mntopts() {
+	local line mp opts r=''
+	while IFS= read -r line; do
+		read -r _ _ _ _ mp opts _ <<<"$line"
+		[[ $mp == "$2" ]] && r=$opts
+	done <<<"$1"
+	printf '%s\n' "$r"
+}
+
+# avail_bytes DIR: the space available to an unprivileged writer on the
+# filesystem of DIR, as statvfs(3) gives it (f_bavail * f_frsize).
+avail_bytes() {
+	local a s
+	read -r a s < <(stat -f -c '%a %S' -- "$1")
+	echo $((a * s))
+}
+
+# _loop_finish: the EXIT trap once an image is attached; runs lib.sh's
+# _finish with the script's status.
+_loop_finish() {
+	local rc=$? mps dev
+	set +e
+	mps=$(image_mountpoints /proc/self/mountinfo)
+	if [[ -n $mps ]]; then
+		if ((rc == 0)); then
+			fail "at exit: no test image is mounted in this namespace" "$mps"
+		else
+			printf '%s\n' "$mps" | sed 's/^/# still mounted at exit: /'
+		fi
+		_detach "$mps"
+	fi
+	for dev in "${LOOP_DEVS[@]}"; do
+		losetup -d "$dev" 2>/dev/null || echo "# could not detach $dev"
+	done
+	(exit "$rc")
+	_finish
+}
