@@ -23,13 +23,14 @@ struct enter_error;
 
 /* Flags for enter_set_flags(). */
 enum {
-	ENTER_GENERIC = 1u << 0,     /* any Linux root: no etc/NIXOS check, no activation */
-	ENTER_NO_ACTIVATE = 1u << 1, /* do not run $system/activate */
-	ENTER_STRICT = 1u << 2,	     /* a failing activation is an error, not a warning */
-	ENTER_SILENT = 1u << 3,	     /* activation output goes nowhere */
-	ENTER_TMPFS_TMP = 1u << 4,   /* a fresh tmpfs on /tmp instead of ROOT's own */
-	ENTER_NO_RESOLV = 1u << 5,   /* do not bind the host's resolv.conf */
-	ENTER_FSTAB = 1u << 6,	     /* mount every local entry of the target's fstab */
+	ENTER_GENERIC = 1u << 0,      /* any Linux root: no etc/NIXOS check, no activation */
+	ENTER_NO_ACTIVATE = 1u << 1,  /* do not run $system/activate */
+	ENTER_STRICT = 1u << 2,	      /* a failing activation is an error, not a warning */
+	ENTER_SILENT = 1u << 3,	      /* activation output goes nowhere */
+	ENTER_TMPFS_TMP = 1u << 4,    /* a fresh tmpfs on /tmp instead of ROOT's own */
+	ENTER_NO_RESOLV = 1u << 5,    /* do not bind the host's resolv.conf */
+	ENTER_FSTAB = 1u << 6,	      /* mount every local entry of the target's fstab */
+	ENTER_REQUIRE_BOOT = 1u << 7, /* nothing to mount on /boot and nothing there is an error */
 };
 
 /* Flags for enter_add_bind(). */
@@ -122,6 +123,28 @@ int enter_set_hostname(struct enter_ctx *ctx, const char *name);
  * Since: 0.1
  */
 int enter_set_shell_command(struct enter_ctx *ctx, const char *string);
+
+/**
+ * enter_set_workdir() - the command's working directory
+ * @ctx:  context
+ * @path: absolute path inside ROOT (default "/")
+ *
+ * Returns: 0, -EINVAL if @path is not absolute, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_set_workdir(struct enter_ctx *ctx, const char *path);
+
+/**
+ * enter_system_generation() - the generation the system profile points to
+ * @ctx: context
+ *
+ * Reads the profile's link in the target ("system-42-link" is 42).
+ *
+ * Returns: the generation, or a negative errno (-ENOENT: no such profile,
+ * -EINVAL: not a generation link).
+ * Since: 0.1
+ */
+long enter_system_generation(struct enter_ctx *ctx);
 
 /**
  * enter_add_bind() - bind a host path into the target
@@ -232,6 +255,15 @@ int enter_plan(struct enter_ctx *ctx, char *const argv[], struct enter_plan **re
  * Since: 0.1
  */
 int enter_plan_format(const struct enter_plan *plan, enum enter_format fmt, char **ret);
+
+/**
+ * enter_plan_hostname() - the hostname the plan gives the target
+ * @plan: from enter_plan()
+ *
+ * Returns: a string owned by @plan.
+ * Since: 0.1
+ */
+const char *enter_plan_hostname(const struct enter_plan *plan);
 
 /**
  * enter_plan_free() - release a plan

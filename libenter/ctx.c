@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* struct enter_ctx: defaults, setters, enter_new(), enter_free(). */
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -10,7 +11,8 @@
 #define PRESERVE_FDS_MAX 1024
 
 static const unsigned all_flags = ENTER_GENERIC | ENTER_NO_ACTIVATE | ENTER_STRICT | ENTER_SILENT |
-				  ENTER_TMPFS_TMP | ENTER_NO_RESOLV | ENTER_FSTAB;
+				  ENTER_TMPFS_TMP | ENTER_NO_RESOLV | ENTER_FSTAB |
+				  ENTER_REQUIRE_BOOT;
 
 _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 {
@@ -71,6 +73,7 @@ _public_ void enter_free(struct enter_ctx *ctx)
 	free(ctx->system);
 	free(ctx->hostname);
 	free(ctx->shell_command);
+	free(ctx->workdir);
 	free(ctx->boot_src);
 	strv_free(ctx->env_set);
 	strv_free(ctx->env_keep);
@@ -115,6 +118,35 @@ _public_ int enter_set_shell_command(struct enter_ctx *ctx, const char *string)
 	if (!ctx)
 		return -EINVAL;
 	return replace_string(&ctx->shell_command, string);
+}
+
+_public_ int enter_set_workdir(struct enter_ctx *ctx, const char *path)
+{
+	if (!ctx || !path || path[0] != '/')
+		return -EINVAL;
+	return replace_string(&ctx->workdir, path);
+}
+
+_public_ long enter_system_generation(struct enter_ctx *ctx)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned long gen;
+	char link[256];
+	ssize_t n;
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	r = resolve_at(ctx->root_fd, ctx->system, O_PATH | O_NOFOLLOW, 0, &fd);
+	if (r < 0)
+		return r;
+	n = readlinkat(fd, "", link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	if (sscanf(link, "system-%lu-link", &gen) != 1 || gen > LONG_MAX)
+		return -EINVAL;
+	return (long)gen;
 }
 
 _public_ int enter_add_bind(struct enter_ctx *ctx, const char *src, const char *dst, unsigned flags)

@@ -40,9 +40,10 @@ int exec_command(const struct enter_plan *plan, struct enter_error **err)
 	if (r < 0)
 		return error_set(err, -r, "exec", plan->argv[0], NULL, "sigprocmask: %s",
 				 strerror(-r));
-	if (chdir("/") < 0)
-		return error_set(err, errno, "exec", plan->argv[0], NULL, "chdir /: %s",
-				 strerror(errno));
+	/* After pivot_root the path resolves inside ROOT only. */
+	if (chdir(plan->workdir) < 0)
+		return error_set(err, errno, "exec", plan->argv[0], NULL, "chdir %s: %s",
+				 plan->workdir, strerror(errno));
 	/* Our own fds are all close-on-exec; this catches the caller's. */
 	if (close_range(3 + plan->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return error_set(err, errno, "exec", plan->argv[0], NULL, "close_range: %s",

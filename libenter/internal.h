@@ -175,6 +175,7 @@ struct enter_plan {
 	char *system;
 	char *tmpfiles; /* in-root path of systemd-tmpfiles, or NULL */
 	char **argv;	/* the command */
+	char *workdir;	/* its working directory, inside ROOT */
 	char **envp;	/* its environment */
 	int preserve_fds;
 	unsigned flags;
@@ -196,6 +197,7 @@ struct enter_ctx {
 	char *system;
 	char *hostname;
 	char *shell_command; /* -c STRING */
+	char *workdir;
 	unsigned flags;
 	enum enter_boot boot;
 	char *boot_src;

@@ -70,6 +70,7 @@ struct enter_plan *plan_free(struct enter_plan *plan)
 	free(plan->hostname_origin);
 	free(plan->system);
 	free(plan->tmpfiles);
+	free(plan->workdir);
 	for (size_t i = 0; i < plan->n_mounts; i++) {
 		free(plan->mounts[i].target);
 		free(plan->mounts[i].spec);
@@ -519,6 +520,16 @@ static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check
 	return 0;
 }
 
+/* Something will be on /boot: a step of ours, or the administrator's mount. */
+static bool boot_provided(struct enter_ctx *ctx, const struct enter_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_steps; i++)
+		if ((plan->steps[i].kind == STEP_FSTAB || plan->steps[i].kind == STEP_BIND) &&
+		    streq(plan->steps[i].target, "/boot"))
+			return true;
+	return mounted_in_root(ctx->root_fd, "/boot");
+}
+
 int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
 	       struct enter_plan **ret, struct enter_error **err)
 {
@@ -567,6 +578,13 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	r = plan_fstab(ctx, plan, check, err);
 	if (r < 0)
 		return r;
+	if ((ctx->flags & ENTER_REQUIRE_BOOT) && !boot_provided(ctx, plan)) {
+		if (!check)
+			return error_set(err, ENOENT, "mount", "/boot", NULL,
+					 "no source: not in %s/etc/fstab, not mounted, no --boot; "
+					 "installing the boot loader would fail",
+					 ctx->root);
+	}
 	if (ctx->boot_min_free && nixos) {
 		r = plan_add(plan, STEP_BOOT_SPACE, NULL, "/boot", NULL, NULL, 0,
 			     "--boot-min-free");
@@ -612,6 +630,9 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	r = plan_command(argv, shell, ctx->shell_command, plan);
 	if (r < 0)
 		return r;
+	plan->workdir = strdup(ctx->workdir ? ctx->workdir : "/");
+	if (!plan->workdir)
+		return -ENOMEM;
 	if (system) {
 		if (xasprintf(&locale, "%s/sw/lib/locale/locale-archive", system) < 0)
 			return -ENOMEM;
@@ -719,6 +740,8 @@ static void format_text(struct buf *b, const struct enter_plan *plan)
 	for (char **a = plan->argv; *a; a++)
 		buf_printf(b, " %s", *a);
 	buf_printf(b, "\n");
+	if (!streq(plan->workdir, "/"))
+		buf_printf(b, "cwd       %s\n", plan->workdir);
 	for (char **e = plan->envp; *e; e++)
 		buf_printf(b, "env       %s\n", *e);
 	if (plan->preserve_fds)
@@ -769,6 +792,8 @@ static void format_json(struct buf *b, const struct enter_plan *plan)
 	}
 	buf_printf(b, "\n  ],\n  \"command\": ");
 	format_strv_json(b, plan->argv);
+	buf_printf(b, ",\n  \"workdir\": ");
+	buf_json_string(b, plan->workdir);
 	buf_printf(b, ",\n  \"environment\": ");
 	format_strv_json(b, plan->envp);
 	buf_printf(b, ",\n  \"preserve_fds\": %d\n}\n", plan->preserve_fds);
@@ -796,6 +821,11 @@ _public_ int enter_plan_format(const struct enter_plan *plan, enum enter_format 
 	}
 	*ret = b.data;
 	return 0;
+}
+
+_public_ const char *enter_plan_hostname(const struct enter_plan *plan)
+{
+	return plan ? plan->hostname : NULL;
 }
 
 _public_ void enter_plan_free(struct enter_plan *plan)

@@ -3,7 +3,9 @@
 #ifndef ENTER_TOOLS_COMMON_H
 #define ENTER_TOOLS_COMMON_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "libenter.h"
 
@@ -11,6 +13,68 @@
 
 extern const char *program_name;
 extern bool opt_verbose;
+
+/* Long options of the three programs; the tools' own come first. */
+enum {
+	OPT_ROOT = 0x100,
+	OPT_SYSTEM,
+	OPT_SILENT,
+	OPT_NO_ACTIVATE,
+	OPT_STRICT,
+	OPT_GENERIC,
+	OPT_HOSTNAME,
+	OPT_TMPFS_TMP,
+	OPT_NO_RESOLV,
+	OPT_BIND,
+	OPT_RO_BIND,
+	OPT_SETENV,
+	OPT_KEEP_ENV,
+	OPT_UNSETENV,
+	OPT_PRESERVE_FDS,
+	OPT_DRY_RUN,
+	OPT_BOOT,
+	OPT_FSTAB,
+	OPT_BOOT_MIN_FREE,
+	OPT_CHECK,
+	OPT_JSON,
+	OPT_VERSION,
+	OPT_FLAKE,
+	OPT_NODE,
+	OPT_HIVE,
+};
+
+/* The options that shape the environment, shared by all three programs,
+ * and their --help text. */
+extern const struct option common_options[];
+extern const char common_usage[];
+
+/* An option as given; applied once the context exists. */
+struct option_use {
+	int c;
+	char *arg, *arg2;
+};
+
+struct settings {
+	const char *root;
+	bool dry_run, json, check;
+	char **args; /* positional arguments after ROOT */
+	size_t n_args;
+	char **command; /* after "--", or NULL */
+	struct option_use *uses;
+	size_t n_uses;
+};
+
+/* Parses argv with @tool_options followed by common_options; prints @usage
+ * for --help.  Returns 0, or the exit code to leave with. */
+int parse_args(int argc, char **argv, const struct option *tool_options, const char *usage,
+	       struct settings *s);
+/* Applies the options of @s that set up the environment to @ctx; *@flags
+ * collects ENTER_* flags, for the caller to add its own and set. */
+int apply_options(struct enter_ctx *ctx, const struct settings *s, unsigned *flags);
+int setter_result(int r, const char *option, const char *value);
+/* Creates the context for s->root with the log callback; NULL after printing. */
+struct enter_ctx *context_for(const struct settings *s, int *ret_code);
+void settings_free(struct settings *s);
 
 /* "PROGRAM: STEP PATH (DETAIL): REASON" on stderr; returns the exit code. */
 int report_error(struct enter_error *err);
@@ -23,5 +87,15 @@ int print_plan(struct enter_ctx *ctx, char *const argv[], bool json);
 
 /* Prints the report of enter_check(); returns 0, 1 on a problem, 125 on failure. */
 int print_check(struct enter_ctx *ctx, bool json);
+
+/* enter-rebuild and enter-deploy: run @argv inside (or print the plan and
+ * "command: @display" with --dry-run), then a summary: the generation before
+ * and after, the status; with --json a result object on stdout. */
+int run_inner(struct enter_ctx *ctx, const struct settings *s, char *const argv[],
+	      const char *display);
+/* "a b c", to free */
+char *join_words(char *const words[]);
+/* Shell text that ends a `sh -c` script: reports the newest boot entry. */
+extern const char boot_entry_report[];
 
 #endif

@@ -4,7 +4,7 @@
 set -euo pipefail
 enter=$1 man=$2
 help_opts=$("$enter" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
-man_opts=$(grep -o -- '^\*--[a-z][a-z-]*\*\|^\*-[a-z]\*, \*--[a-z-]*\*' "$man" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+man_opts=$(grep -- '^\*-' "$man" | grep -o -- '\*--[a-z][a-z-]*\*' | grep -o -- '--[a-z][a-z-]*' | sort -u)
 if [[ "$help_opts" != "$man_opts" ]]; then
 	diff <(echo "$help_opts") <(echo "$man_opts") >&2 || true
 	echo "options of --help (<) and of $man (>) differ" >&2

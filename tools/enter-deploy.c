@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* enter-deploy: `colmena apply-local` inside the target, non-interactively. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+
+#define HIVE_DIR "/run/enter/hive"
+
+static const char usage[] =
+	"Usage: enter-deploy [OPTIONS] ROOT [GOAL] [--node NAME] [--hive DIR]\n"
+	"\n"
+	"Run `colmena apply-local --node NAME GOAL` inside ROOT (see enter(1)), with /boot\n"
+	"mounted from the target's fstab, the target's hostname and DNS, in the hive\n"
+	"directory bound at " HIVE_DIR ". GOAL: boot (the default), switch, test,\n"
+	"dry-activate, build. /boot is required for boot and switch. Exit status:\n"
+	"colmena's; 125 when enter-deploy itself failed, before anything ran.\n"
+	"\n"
+	"      --node NAME      the node to deploy (default: the target's hostname)\n"
+	"      --hive DIR       the directory with hive.nix or flake.nix (default: .)\n";
+
+static const struct option options[] = {
+	{"node", required_argument, NULL, OPT_NODE},
+	{"hive", required_argument, NULL, OPT_HIVE},
+	{},
+};
+
+static const char *const goals[] = {"boot", "switch", "test", "dry-activate", "build"};
+
+/* colmena's output goes through tee so that its refusal to deploy locally can
+ * be explained with the fix; its status is kept in a file of the fresh /run. */
+static const char script[] =
+	"{ colmena \"$@\"; echo $? >/run/enter/status; } 2>&1 | tee /run/enter/colmena.log;"
+	" s=$(cat /run/enter/status);"
+	" if [ \"$s\" != 0 ] && grep -q allowLocalDeployment /run/enter/colmena.log; then"
+	" echo \"$0: colmena refuses to deploy locally: set deployment.allowLocalDeployment"
+	" = true; in the options of node $ENTER_NODE\" >&2; fi;"
+	" (exit $s); ";
+
+static char *node_or_hostname(struct enter_ctx *ctx, const struct settings *s, int *ret_code)
+{
+	struct enter_error *err = NULL;
+	struct enter_plan *plan = NULL;
+	char *name;
+
+	for (size_t i = 0; i < s->n_uses; i++)
+		if (s->uses[i].c == OPT_NODE)
+			return strdup(s->uses[i].arg);
+	if (enter_plan(ctx, NULL, &plan, &err) < 0) {
+		*ret_code = report_error(err);
+		return NULL;
+	}
+	name = strdup(enter_plan_hostname(plan));
+	enter_plan_free(plan);
+	return name;
+}
+
+static int bind_hive(struct enter_ctx *ctx, const struct settings *s)
+{
+	const char *dir = ".";
+	char *host_dir;
+	int r;
+
+	for (size_t i = 0; i < s->n_uses; i++)
+		if (s->uses[i].c == OPT_HIVE)
+			dir = s->uses[i].arg;
+	host_dir = realpath(dir, NULL);
+	if (!host_dir)
+		return report_usage("--hive %s: no such directory", dir);
+	r = setter_result(enter_add_bind(ctx, host_dir, HIVE_DIR, 0), "--hive", dir);
+	free(host_dir);
+	return r ? r : setter_result(enter_set_workdir(ctx, HIVE_DIR), "--hive", dir);
+}
+
+static int deploy(const struct settings *s)
+{
+	const char *goal = s->n_args ? s->args[0] : "boot";
+	char *node = NULL, *full = NULL, *shown = NULL;
+	struct enter_ctx *ctx;
+	unsigned flags = 0;
+	bool known = false;
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof(goals) / sizeof(goals[0]); i++)
+		known = known || strcmp(goal, goals[i]) == 0;
+	if (s->n_args > 1)
+		return report_usage("unexpected argument '%s'", s->args[1]);
+	if (!known)
+		return report_usage("unknown goal '%s'", goal);
+	if (s->command)
+		return report_usage("no command is taken after --");
+
+	ctx = context_for(s, &r);
+	if (!ctx)
+		return r;
+	r = apply_options(ctx, s, &flags);
+	if (r == 0 && (strcmp(goal, "boot") == 0 || strcmp(goal, "switch") == 0))
+		flags |= ENTER_REQUIRE_BOOT;
+	if (r == 0)
+		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
+	if (r == 0)
+		r = bind_hive(ctx, s);
+	if (r == 0 && !(node = node_or_hostname(ctx, s, &r)))
+		r = r ? r : report_usage("out of memory");
+	if (r == 0)
+		r = setter_result(enter_set_env(ctx, "ENTER_NODE", node), "--node", node);
+	if (r == 0 && (asprintf(&full, "%s%s", script, boot_entry_report) < 0 ||
+		       asprintf(&shown, "colmena apply-local --node %s %s", node, goal) < 0))
+		r = report_usage("out of memory");
+	if (r == 0) {
+		char *argv[] = {"/bin/sh",     "-c",	 full, (char *)program_name,
+				"apply-local", "--node", node, (char *)goal,
+				NULL};
+
+		r = run_inner(ctx, s, argv, shown);
+	}
+	free(full);
+	free(shown);
+	free(node);
+	enter_free(ctx);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings s = {};
+	int r;
+
+	program_name = "enter-deploy";
+	r = parse_args(argc, argv, options, usage, &s);
+	if (r == 0)
+		r = deploy(&s);
+	settings_free(&s);
+	return r;
+}

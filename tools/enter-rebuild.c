@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* enter-rebuild: the target's nixos-rebuild, from inside, non-interactively. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common.h"
+
+#define FLAKE_DIR "/run/enter/flake"
+
+static const char usage[] =
+	"Usage: enter-rebuild [OPTIONS] ROOT [ACTION] [--flake REF] [-- EXTRA...]\n"
+	"\n"
+	"Run the target's `nixos-rebuild ACTION` inside ROOT (DESIGN: enter(1)), with\n"
+	"/boot mounted from the target's fstab, the target's hostname and DNS.\n"
+	"ACTION: boot (the default), switch, test, build, dry-build, dry-activate.\n"
+	"/boot is required for boot and switch. Exit status: nixos-rebuild's; 125 when\n"
+	"enter-rebuild itself failed, before anything ran.\n"
+	"\n"
+	"      --flake REF      REF is DIR, DIR#ATTR or any flake reference; a DIR on this\n"
+	"                       system is bound at " FLAKE_DIR "; ATTR defaults to\n"
+	"                       the target's hostname\n";
+
+static const struct option options[] = {
+	{"flake", required_argument, NULL, OPT_FLAKE},
+	{},
+};
+
+static const char *const actions[] = {"boot",  "switch",    "test",
+				      "build", "dry-build", "dry-activate"};
+
+static bool known_action(const char *a)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (strcmp(a, actions[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The hostname enter gives the target: the default flake attribute. */
+static char *target_hostname(struct enter_ctx *ctx, int *ret_code)
+{
+	struct enter_error *err = NULL;
+	struct enter_plan *plan = NULL;
+	char *name;
+
+	if (enter_plan(ctx, NULL, &plan, &err) < 0) {
+		*ret_code = report_error(err);
+		return NULL;
+	}
+	name = strdup(enter_plan_hostname(plan));
+	enter_plan_free(plan);
+	if (!name)
+		*ret_code = report_usage("out of memory");
+	return name;
+}
+
+/* "DIR#ATTR" with DIR on this system: bound in, and named by its path inside. */
+static char *flake_argument(struct enter_ctx *ctx, const char *ref, int *ret_code)
+{
+	char *hash = strchr(ref, '#'), *dir, *host_dir, *attr = NULL, *result = NULL;
+	struct stat st;
+
+	dir = hash ? strndup(ref, hash - ref) : strdup(ref);
+	if (!dir) {
+		*ret_code = report_usage("out of memory");
+		return NULL;
+	}
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		host_dir = realpath(dir, NULL);
+		*ret_code = host_dir ? setter_result(enter_add_bind(ctx, host_dir, FLAKE_DIR, 0),
+						     "--flake", ref)
+				     : report_usage("--flake %s: cannot resolve", dir);
+		free(host_dir);
+		free(dir);
+		dir = *ret_code ? NULL : strdup(FLAKE_DIR);
+		if (!dir)
+			return NULL;
+	}
+	if (hash && hash[1])
+		attr = strdup(hash + 1);
+	else
+		attr = target_hostname(ctx, ret_code);
+	if (attr && asprintf(&result, "%s#%s", dir, attr) < 0)
+		result = NULL;
+	if (attr && !result)
+		*ret_code = report_usage("out of memory");
+	free(attr);
+	free(dir);
+	return result;
+}
+
+static int rebuild(const struct settings *s)
+{
+	const char *action = s->n_args ? s->args[0] : "boot";
+	char *flake = NULL, *display = NULL, **argv = NULL;
+	struct enter_ctx *ctx;
+	unsigned flags = 0;
+	size_t n = 0, n_extra = 0;
+	int r = 0;
+
+	if (s->n_args > 1)
+		return report_usage("unexpected argument '%s' (extra arguments go after --)",
+				    s->args[1]);
+	if (!known_action(action))
+		return report_usage("unknown action '%s'", action);
+	if (strcmp(action, "switch") == 0 || strcmp(action, "test") == 0)
+		fprintf(stderr,
+			"%s: warning: '%s' activates the new system in this rescue environment, "
+			"which is rarely wanted; 'boot' makes it the default at the next boot\n",
+			program_name, action);
+
+	ctx = context_for(s, &r);
+	if (!ctx)
+		return r;
+	r = apply_options(ctx, s, &flags);
+	if (r == 0 && (strcmp(action, "boot") == 0 || strcmp(action, "switch") == 0))
+		flags |= ENTER_REQUIRE_BOOT;
+	if (r == 0)
+		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
+	for (size_t i = 0; r == 0 && i < s->n_uses; i++)
+		if (s->uses[i].c == OPT_FLAKE && !(flake = flake_argument(ctx, s->uses[i].arg, &r)))
+			r = r ? r : 125;
+
+	while (s->command && s->command[n_extra])
+		n_extra++;
+	argv = calloc(n_extra + 10, sizeof(char *));
+	if (r == 0 && !argv)
+		r = report_usage("out of memory");
+	if (r == 0) {
+		char *script = NULL;
+
+		if (asprintf(&script, "nixos-rebuild \"$@\"; %s", boot_entry_report) < 0)
+			script = NULL;
+		argv[n++] = "/bin/sh";
+		argv[n++] = "-c";
+		argv[n++] = script;
+		argv[n++] = (char *)program_name;
+		argv[n++] = (char *)action;
+		if (flake) {
+			argv[n++] = "--flake";
+			argv[n++] = flake;
+		}
+		for (size_t i = 0; i < n_extra; i++)
+			argv[n++] = s->command[i];
+		display = join_words(argv + 4);
+		r = script && display ? 0 : report_usage("out of memory");
+	}
+	if (r == 0) {
+		char *shown = NULL;
+
+		if (asprintf(&shown, "nixos-rebuild %s", display) < 0)
+			r = report_usage("out of memory");
+		else
+			r = run_inner(ctx, s, argv, shown);
+		free(shown);
+	}
+	if (argv)
+		free(argv[2]);
+	free(argv);
+	free(display);
+	free(flake);
+	enter_free(ctx);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings s = {};
+	int r;
+
+	program_name = "enter-rebuild";
+	r = parse_args(argc, argv, options, usage, &s);
+	if (r == 0)
+		r = rebuild(&s);
+	settings_free(&s);
+	return r;
+}
