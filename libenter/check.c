@@ -161,30 +161,21 @@ static void format_check_json(struct buf *b, const struct enter_plan *plan, cons
 			      const char *system_path, unsigned long gen,
 			      const struct boot_space *space)
 {
-	buf_printf(b, "{\n  \"root\": ");
-	buf_json_string(b, plan->root);
-	buf_printf(b, ",\n  \"hostname\": ");
-	buf_json_string(b, plan->hostname);
-	buf_printf(b, ",\n  \"hostname_origin\": ");
-	buf_json_string(b, plan->hostname_origin);
-	buf_printf(b, ",\n  \"system\": ");
-	buf_json_string(b, system_path);
-	buf_printf(b, ",\n  \"profile\": ");
-	buf_json_string(b, plan->system);
-	buf_printf(b, ",\n  \"system_link\": ");
-	buf_json_string(b, link);
+	buf_json_member(b, "{\n  ", "root", plan->root);
+	buf_json_member(b, ",\n  ", "hostname", plan->hostname);
+	buf_json_member(b, ",\n  ", "hostname_origin", plan->hostname_origin);
+	buf_json_member(b, ",\n  ", "system", system_path);
+	buf_json_member(b, ",\n  ", "profile", plan->system);
+	buf_json_member(b, ",\n  ", "system_link", link);
 	buf_printf(b, ",\n  \"generation\": %lu,\n  \"mounts\": [", gen);
 	for (size_t i = 0; i < plan->n_mounts; i++) {
 		const struct mount_report *m = &plan->mounts[i];
 
 		buf_printf(b, "%s\n    {\"target\": ", i ? "," : "");
 		buf_json_string(b, m->target);
-		buf_printf(b, ", \"source\": ");
-		buf_json_string(b, m->spec);
-		buf_printf(b, ", \"device\": ");
-		buf_json_string(b, m->device);
-		buf_printf(b, ", \"fstype\": ");
-		buf_json_string(b, m->fstype);
+		buf_json_member(b, ", ", "source", m->spec);
+		buf_json_member(b, ", ", "device", m->device);
+		buf_json_member(b, ", ", "fstype", m->fstype);
 		buf_printf(b, ", \"line\": %u, \"state\": ", m->line);
 		buf_json_string(b, m->state);
 		buf_printf(b, "}");

@@ -255,5 +255,6 @@ struct buf {
 };
 void buf_printf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
 void buf_json_string(struct buf *b, const char *s);
+void buf_json_member(struct buf *b, const char *sep, const char *key, const char *value);
 
 #endif

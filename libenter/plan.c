@@ -760,14 +760,10 @@ static void format_strv_json(struct buf *b, char *const *v)
 
 static void format_json(struct buf *b, const struct enter_plan *plan)
 {
-	buf_printf(b, "{\n  \"root\": ");
-	buf_json_string(b, plan->root);
-	buf_printf(b, ",\n  \"system\": ");
-	buf_json_string(b, plan->system);
-	buf_printf(b, ",\n  \"hostname\": ");
-	buf_json_string(b, plan->hostname);
-	buf_printf(b, ",\n  \"hostname_origin\": ");
-	buf_json_string(b, plan->hostname_origin);
+	buf_json_member(b, "{\n  ", "root", plan->root);
+	buf_json_member(b, ",\n  ", "system", plan->system);
+	buf_json_member(b, ",\n  ", "hostname", plan->hostname);
+	buf_json_member(b, ",\n  ", "hostname_origin", plan->hostname_origin);
 	buf_printf(b, ",\n  \"steps\": [");
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		const struct step *s = &plan->steps[i];
@@ -775,25 +771,20 @@ static void format_json(struct buf *b, const struct enter_plan *plan)
 		buf_printf(b, "%s\n    {\"kind\": \"%s\", \"source\": ", i ? "," : "",
 			   step_kind_name(s->kind));
 		buf_json_string(b, s->source);
-		buf_printf(b, ", \"target\": ");
-		buf_json_string(b, s->target);
-		buf_printf(b, ", \"fstype\": ");
-		buf_json_string(b, s->fstype);
-		buf_printf(b, ", \"options\": ");
-		buf_json_string(b, s->fs_options);
+		buf_json_member(b, ", ", "target", s->target);
+		buf_json_member(b, ", ", "fstype", s->fstype);
+		buf_json_member(b, ", ", "options", s->fs_options);
 		buf_printf(b, ", \"flags\": [");
 		attr_words(b, s->attr, true);
 		buf_printf(b, "]");
 		if (s->kind == STEP_MKDIR)
 			buf_printf(b, ", \"mode\": \"%04o\"", s->mode);
-		buf_printf(b, ", \"origin\": ");
-		buf_json_string(b, s->origin);
+		buf_json_member(b, ", ", "origin", s->origin);
 		buf_printf(b, "}");
 	}
 	buf_printf(b, "\n  ],\n  \"command\": ");
 	format_strv_json(b, plan->argv);
-	buf_printf(b, ",\n  \"workdir\": ");
-	buf_json_string(b, plan->workdir);
+	buf_json_member(b, ",\n  ", "workdir", plan->workdir);
 	buf_printf(b, ",\n  \"environment\": ");
 	format_strv_json(b, plan->envp);
 	buf_printf(b, ",\n  \"preserve_fds\": %d\n}\n", plan->preserve_fds);

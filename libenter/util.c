@@ -170,3 +170,10 @@ char *hostname_first_line(char *text)
 	}
 	return text + strlen(text);
 }
+
+/* SEP"KEY": "VALUE" (or null), the one shape of every string member. */
+void buf_json_member(struct buf *b, const char *sep, const char *key, const char *value)
+{
+	buf_printf(b, "%s\"%s\": ", sep, key);
+	buf_json_string(b, value);
+}
