@@ -432,10 +432,10 @@ char *join_words(char *const words[])
 	return out;
 }
 
-/* After a successful install inside, name the newest loader entry on /boot:
- * where the administrator will look when the machine boots. */
-const char boot_entry_report[] =
-	"s=$?; if [ $s = 0 ]; then"
-	" e=$(ls -t /boot/loader/entries/ 2>/dev/null | head -n 1);"
-	" [ -n \"$e\" ] && echo \"$0: boot entry /boot/loader/entries/$e\" >&2;"
-	" fi; exit $s";
+/* Around the tool inside: the loader entries that were not there before are
+ * the ones this run wrote, where the administrator will look at boot. */
+const char boot_entries_before[] = "b=\" $(echo $(ls /boot/loader/entries 2>/dev/null)) \"; ";
+const char boot_entries_after[] =
+	"s=$?; if [ $s = 0 ]; then for e in $(ls /boot/loader/entries 2>/dev/null); do"
+	" case \"$b\" in *\" $e \"*) ;;"
+	" *) echo \"$0: boot entry /boot/loader/entries/$e\" >&2 ;; esac; done; fi; exit $s";

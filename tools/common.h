@@ -95,7 +95,9 @@ int run_inner(struct enter_ctx *ctx, const struct settings *s, char *const argv[
 	      const char *display);
 /* "a b c", to free */
 char *join_words(char *const words[]);
-/* Shell text that ends a `sh -c` script: reports the newest boot entry. */
-extern const char boot_entry_report[];
+/* Shell text around the tool in a `sh -c` script: names the boot entries
+ * the run wrote. */
+extern const char boot_entries_before[];
+extern const char boot_entries_after[];
 
 #endif

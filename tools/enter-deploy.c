@@ -29,10 +29,12 @@ static const struct option options[] = {
 
 static const char *const goals[] = {"boot", "switch", "test", "dry-activate", "build"};
 
-/* colmena's output goes through tee so that its refusal to deploy locally can
- * be explained with the fix; its status is kept in a file of the fresh /run. */
+/* colmena's stderr goes through tee (and stays stderr) so that its refusal to
+ * deploy locally can be explained with the fix; its stdout stays stdout; its
+ * status is kept in a file of the fresh /run. */
 static const char script[] =
-	"{ colmena \"$@\"; echo $? >/run/enter/status; } 2>&1 | tee /run/enter/colmena.log;"
+	"{ { colmena \"$@\"; echo $? >/run/enter/status; } 2>&1 1>&3 3>&-"
+	" | tee /run/enter/colmena.log >&2; } 3>&1;"
 	" s=$(cat /run/enter/status);"
 	" if [ \"$s\" != 0 ] && grep -q allowLocalDeployment /run/enter/colmena.log; then"
 	" echo \"$0: colmena refuses to deploy locally: set deployment.allowLocalDeployment"
@@ -106,8 +108,9 @@ static int deploy(const struct settings *s)
 		r = r ? r : report_usage("out of memory");
 	if (r == 0)
 		r = setter_result(enter_set_env(ctx, "ENTER_NODE", node), "--node", node);
-	if (r == 0 && (asprintf(&full, "%s%s", script, boot_entry_report) < 0 ||
-		       asprintf(&shown, "colmena apply-local --node %s %s", node, goal) < 0))
+	if (r == 0 &&
+	    (asprintf(&full, "%s%s%s", boot_entries_before, script, boot_entries_after) < 0 ||
+	     asprintf(&shown, "colmena apply-local --node %s %s", node, goal) < 0))
 		r = report_usage("out of memory");
 	if (r == 0) {
 		char *argv[] = {"/bin/sh",     "-c",	 full, (char *)program_name,

@@ -131,7 +131,8 @@ static int rebuild(const struct settings *s)
 	if (r == 0) {
 		char *script = NULL;
 
-		if (asprintf(&script, "nixos-rebuild \"$@\"; %s", boot_entry_report) < 0)
+		if (asprintf(&script, "%snixos-rebuild \"$@\"; %s", boot_entries_before,
+			     boot_entries_after) < 0)
 			script = NULL;
 		argv[n++] = "/bin/sh";
 		argv[n++] = "-c";

@@ -629,3 +629,232 @@ _loop_finish() {
 	(exit "$rc")
 	_finish
 }
+
+# ---------------------------------------------------------------- enter-rebuild, enter-deploy
+#
+# rebuild.sh and deploy.sh run REBUILD and DEPLOY (the programs under test)
+# on fixture roots to which tests/fixtures/standins.sh (STANDINS, default:
+# next to MKROOT) adds stand-ins for nixos-rebuild, colmena and
+# switch-to-configuration. The helpers below work on R (the current root),
+# PROG (the program's name, as it starts its messages), and ESP_DEV and
+# ESP_UUID (the ESP image of setup_esp).
+
+# need_tool VAR: VAR (REBUILD or DEPLOY) names the program under test: skip
+# when it is unset, stop when it is not executable; made absolute.
+need_tool() {
+	local path=${!1:-}
+	[[ -n $path ]] || skip "set $1 (the program under test)"
+	if [[ ! -x $path ]]; then
+		echo "lib.sh: $1=$path: not an executable file" >&2
+		exit 1
+	fi
+	printf -v "$1" '%s' "$(realpath -- "$path")"
+	STANDINS=$(realpath -- "${STANDINS:-$(dirname -- "$MKROOT")/standins.sh}")
+	if [[ ! -r $STANDINS ]]; then
+		echo "lib.sh: STANDINS=$STANDINS: not readable" >&2
+		exit 1
+	fi
+}
+
+# Lines the stand-ins print (on stderr), as opposed to the program's own.
+STANDIN_LINES='^(nixos-rebuild: |colmena: |\[(INFO |WARN |ERROR)\] |[^ ]+ \| |building the system|built /nix/|set the system profile|running /nix/store/|wrote /boot/|Copied systemd-boot|installing the boot loader|activating the configuration|error: )'
+
+# setup_esp: an ext4 image standing in for the ESP (see make_esp), attached;
+# sets ESP_UUID and ESP_DEV.
+setup_esp() {
+	ESP_UUID=$(new_uuid)
+	make_esp "$T/esp.img" 128M "$ESP_UUID" "$(new_label esp)" esp-main
+	attach_image "$T/esp.img"
+	ESP_DEV=$LOOP
+	expect_eq "fixture: blkid finds the ESP by UUID" "$ESP_DEV" "$(blkid -U "$ESP_UUID" || true)"
+}
+
+# new_target NAME [HOSTNAME]: a fresh fixture root $T/NAME, in R, with the
+# stand-ins, an empty /boot directory, the ESP as /boot in its fstab (and
+# nowhere else), HOSTNAME in etc/hostname if given (mkroot.sh's is
+# fixturehost); the ESP is emptied of what earlier cases wrote.
+new_target() {
+	R=$T/$1
+	make_root "$R"
+	bash "$STANDINS" "$R"
+	mkdir "$R/boot"
+	[[ -z ${2:-} ]] || echo "$2" >"$R/etc/hostname"
+	printf '# test fstab\nUUID=%s /boot ext4 defaults 0 2\n' "$ESP_UUID" >"$R/etc/fstab"
+	image_run "$ESP_DEV" sh -c 'rm -rf EFI loader/entries/nixos-*'
+}
+
+# fstab_without_boot: R's fstab names no /boot.
+fstab_without_boot() {
+	printf '# test fstab: no /boot\ntmpfs /tmp tmpfs mode=1777 0 0\n' >"$R/etc/fstab"
+}
+
+# generation ROOT: N of the system profile link (system -> system-N-link).
+generation() {
+	local l
+	l=$(readlink -- "$1/nix/var/nix/profiles/system") || {
+		echo none
+		return 0
+	}
+	l=${l#system-}
+	echo "${l%-link}"
+}
+
+# generation_links ROOT: the system-N-link names of ROOT's profile, sorted.
+generation_links() {
+	local l
+	for l in "$1"/nix/var/nix/profiles/system-*-link; do
+		[[ -L $l ]] && printf '%s\n' "${l##*/}"
+	done | LC_ALL=C sort
+}
+
+# generation_path ROOT N: the store path of generation N (in-root path).
+generation_path() {
+	readlink -- "$1/nix/var/nix/profiles/system-$2-link" 2>/dev/null || true
+}
+
+# generation_build ROOT N WHAT: a line of fixture-build of generation N
+# (tool, action, name, flake, hostname, cwd), as the stand-in wrote it.
+generation_build() {
+	local p
+	p=$(generation_path "$1" "$2")
+	[[ -n $p ]] || return 0
+	sed -n "s/^$3=//p" -- "$1$p/fixture-build" 2>/dev/null || true
+}
+
+# new_generation DESC NAME: R's system profile went from generation 1 to 2,
+# a build of configuration (or node) NAME, made with R's hostname inside.
+new_generation() {
+	local path
+	expect_eq "$1: system -> system-2-link" 2 "$(generation "$R")"
+	expect_eq "$1: profile links 1 and 2" $'system-1-link\nsystem-2-link' "$(generation_links "$R")"
+	path=$(generation_path "$R" 2)
+	expect_match "$1: generation 2 is a build of $2" "$path" "^/nix/store/[0-9a-z]{32}-nixos-system-$2-gen2\$"
+	check "$1: the store path of generation 2 is in ROOT" test -d "$R$path"
+	expect_eq "$1: built with the target's hostname inside" "$(<"$R/etc/hostname")" \
+		"$(generation_build "$R" 2 hostname)"
+}
+
+# no_generation DESC: R's system profile is still generation 1 alone.
+no_generation() {
+	expect_eq "$1: system still -> system-1-link" 1 "$(generation "$R")"
+	expect_eq "$1: no new profile link" system-1-link "$(generation_links "$R")"
+}
+
+# all_output: stdout and stderr of the last run (the stand-ins' messages
+# are checked wherever they land).
+all_output() {
+	printf '%s\n%s\n' "$OUT" "$ERR"
+}
+
+# image_run DEV CMD...: mount DEV on $T/image, run CMD there (cwd),
+# unmount; CMD's status.
+image_run() {
+	local dev=$1 rc=0
+	shift
+	mkdir -p -- "$T/image"
+	mount -- "$dev" "$T/image" || return 1
+	(cd -- "$T/image" && "$@") || rc=$?
+	umount -- "$T/image"
+	return "$rc"
+}
+
+# esp_entries: the names under loader/entries on the ESP, on one line.
+esp_entries() {
+	image_run "$ESP_DEV" sh -c 'cd loader/entries && echo *'
+}
+
+# summary DESC BEFORE AFTER: stderr has `PROG: generation BEFORE -> AFTER`,
+# after the last line a stand-in printed.
+summary() {
+	local want="$PROG: generation $2 -> $3" at last
+	at=$(grep -nF -- "$want" "$T/stderr" | tail -n1 | cut -d: -f1)
+	last=$(grep -nE -- "$STANDIN_LINES" "$T/stderr" | tail -n1 | cut -d: -f1)
+	if [[ -n $at ]] && ((at > ${last:-0})); then
+		pass "$1: summary '$want' at the end of stderr"
+	else
+		fail "$1: summary '$want' at the end of stderr" "$(last_run)"
+	fi
+}
+
+# entry_on_esp DESC: generation 2's boot entry is on the ESP image, not in
+# ROOT/boot on disk, and the summary says 1 -> 2 and names the entry.
+entry_on_esp() {
+	local entry=loader/entries/nixos-generation-2.conf got
+	got=$(image_run "$ESP_DEV" cat "$entry" 2>&1 || true)
+	expect_contains "$1: $entry is on the ESP image" "$got" "version Generation 2"
+	check "$1: nothing written to ROOT/boot on disk" test -z "$(ls -A "$R/boot")"
+	summary "$1" 1 2
+	expect_contains "$1: the summary names the boot entry" "$ERR" "boot entry /boot/$entry"
+}
+
+# refused_boot DESC [ALSO_RE]: exit 125 with one line `PROG: ...` naming
+# /boot, and nothing ran. Lines matching the extended regex ALSO_RE (a
+# warning of the program's own) may come besides the error.
+refused_boot() {
+	local lines err
+	if [[ $STATUS == 125 ]]; then
+		pass "$1: exit 125"
+	else
+		fail "$1: exit 125" "$(last_run)"
+	fi
+	err=$(<"$T/stderr")
+	[[ -z ${2:-} ]] || err=$(grep -viE -- "$2" "$T/stderr" || true)
+	lines=$(grep -c '' <<<"$err" || true)
+	if [[ $lines == 1 && $err == "$PROG: "* && $err == *"/boot"* ]]; then
+		pass "$1: one-line error naming /boot"
+	else
+		fail "$1: one-line error naming /boot" \
+			"expected one line '$PROG: ...' mentioning /boot, got $lines line(s)" "$(last_run)"
+	fi
+	expect_eq "$1: nothing on stdout" "" "$OUT"
+	if grep -qE -- "$STANDIN_LINES" "$T/stderr"; then
+		fail "$1: nothing ran inside" "$(last_run)"
+	else
+		pass "$1: nothing ran inside"
+	fi
+	no_generation "$1"
+	expect_eq "$1: nothing written to the ESP" marker.conf "$(esp_entries)"
+}
+
+# stderr_kept DESC: what the stand-in wrote to its stderr (its `args:`
+# line first of all) is on the program's stderr, not on its stdout.
+stderr_kept() {
+	if grep -qE '^(nixos-rebuild|colmena): args: ' "$T/stdout"; then
+		fail "$1: the command's stderr stays on stderr (not on stdout)" "$(last_run)"
+	elif grep -qE '^(nixos-rebuild|colmena): args: ' "$T/stderr"; then
+		pass "$1: the command's stderr stays on stderr (not on stdout)"
+	else
+		fail "$1: the command's stderr stays on stderr (not on stdout)" \
+			"the command's first line is on neither" "$(last_run)"
+	fi
+}
+
+# expect_jq DESC FILTER: jq FILTER holds on the last stdout.
+expect_jq() {
+	if jq -e "$2" "$T/stdout" >/dev/null 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "jq -e '$2' is not true" "$(last_run)"
+	fi
+}
+
+# expect_line DESC TEXT LINE: some line of TEXT is LINE, leading and
+# trailing blanks aside.
+expect_line() {
+	if sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$2" | grep -qxF -- "$3"; then
+		pass "$1"
+	else
+		fail "$1" "expected a line: $3" "got: $2"
+	fi
+}
+
+# detach_image DEV: detach a device of attach_image before the end of the
+# test (wait_detached then tells whether anything still holds it).
+detach_image() {
+	local i
+	losetup -d "$1"
+	for i in "${!LOOP_DEVS[@]}"; do
+		[[ ${LOOP_DEVS[i]} == "$1" ]] && unset 'LOOP_DEVS[i]'
+	done
+	LOOP_DEVS=("${LOOP_DEVS[@]}")
+}
