@@ -31,11 +31,17 @@ int signal_reset_all(void)
 	return sigprocmask(SIG_SETMASK, &none, NULL) < 0 ? -errno : 0;
 }
 
-int exec_command(const struct enter_plan *plan, struct enter_error **err)
+int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_error **err)
 {
 	extern char **environ;
 	int r;
 
+	if (tty_fds) {
+		r = pty_make_controlling(tty_fds);
+		if (r < 0)
+			return error_set(err, -r, "exec", plan->argv[0], NULL,
+					 "controlling terminal: %s", strerror(-r));
+	}
 	r = signal_reset_all();
 	if (r < 0)
 		return error_set(err, -r, "exec", plan->argv[0], NULL, "sigprocmask: %s",
@@ -66,6 +72,22 @@ static _Noreturn void fail(int report_fd, struct enter_error *e)
 	_exit(code);
 }
 
+static int hand_over_terminal(struct enter_ctx *ctx, struct enter_error **err)
+{
+	_cleanup_close_ int master = -1;
+	int r;
+
+	r = pty_open_inside(ctx->tty_fds, &master, err);
+	if (r < 0)
+		return r;
+	r = pty_send_fd(ctx->pty_sock, master);
+	if (r < 0)
+		return error_set(err, -r, "pty", "/dev/ptmx", NULL, "passing the terminal: %s",
+				 strerror(-r));
+	closep(&ctx->pty_sock);
+	return 0;
+}
+
 static int build_environment(struct enter_ctx *ctx, const struct enter_plan *plan,
 			     struct enter_error **err)
 {
@@ -87,6 +109,9 @@ static int build_environment(struct enter_ctx *ctx, const struct enter_plan *pla
 			r = activate_run(ctx, plan, err);
 		else
 			r = mount_step(ctx, s, &st, err);
+		/* Before activation: target code never gets the caller's terminal. */
+		if (r >= 0 && s->kind == STEP_PIVOT && ctx->pty_sock >= 0)
+			r = hand_over_terminal(ctx, err);
 	}
 	closep(&st.root_fd);
 	closep(&st.resolv_fd);
@@ -178,7 +203,7 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 		fail(report_fd, err);
 	}
 	if (pid == 0) {
-		exec_command(plan, &err);
+		exec_command(plan, ctx->pty_sock < 0 ? ctx->tty_fds : 0, &err);
 		fail(report_fd, err);
 	}
 	(void)close(report_fd);

@@ -19,10 +19,12 @@
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Closes and forgets: also safe to call by hand before the cleanup runs. */
 static inline void closep(int *fd)
 {
 	if (*fd >= 0)
 		(void)close(*fd);
+	*fd = -1;
 }
 static inline void freep(void *p)
 {
@@ -210,6 +212,8 @@ struct enter_ctx {
 	enter_log_fn log_fn;
 	void *log_userdata;
 	int report_fd; /* in the forked child: log records go to the parent */
+	int pty_sock;  /* in the forked child: where the pty master goes, or -1 */
+	unsigned tty_fds;
 };
 
 int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
@@ -234,8 +238,28 @@ int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct en
 /* init.c: pid 1 of the new pid namespace */
 _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, int report_fd,
 			 int life_fd);
-int exec_command(const struct enter_plan *plan, struct enter_error **err);
+int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_error **err);
 int signal_reset_all(void);
+
+/* pty.c: the terminal relay */
+#include <termios.h>
+struct pty_relay {
+	unsigned tty_fds; /* which of 0, 1, 2 are terminals */
+	int master;	  /* -1 until pid 1 sent it */
+	int out_fd;
+	bool stdin_open, raw;
+	struct termios saved;
+};
+unsigned pty_terminal_fds(void);
+int pty_open_inside(unsigned tty_fds, int *ret_master, struct enter_error **err);
+int pty_make_controlling(unsigned tty_fds);
+int pty_send_fd(int sock, int fd);
+int pty_receive_fd(int sock);
+void pty_relay_start(struct pty_relay *r, int master);
+void pty_relay_resize(struct pty_relay *r);
+void pty_relay_input(struct pty_relay *r);
+bool pty_relay_output(struct pty_relay *r);
+void pty_relay_stop(struct pty_relay *r);
 
 /* report.c: records from the child to the parent through a pipe */
 int report_send_error(int fd, const struct enter_error *e);

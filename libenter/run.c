@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
@@ -54,18 +55,41 @@ static int status_of(int wstatus)
 	return 128 + WTERMSIG(wstatus);
 }
 
-/* Relays reports and signals until pid 1 exits; returns its wait status. */
-static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int sfd,
-		 struct enter_error **err)
+struct relay_state {
+	bool report_open;
+	int pty_sock; /* until pid 1 sent the master, or -1 */
+	struct pty_relay pty;
+};
+
+static void forward_signals(int sfd, int pidfd, struct relay_state *rs)
 {
-	bool report_open = true;
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGWINCH)
+			pty_relay_resize(&rs->pty);
+		/* A terminal's signal reached the command itself. */
+		if (si.ssi_code != SI_KERNEL)
+			(void)pidfd_send_signal(pidfd, si.ssi_signo, NULL, 0);
+	}
+}
+
+/* Relays reports, signals and the terminal until pid 1 exits; returns its
+ * wait status. */
+static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int sfd,
+		 struct relay_state *rs, struct enter_error **err)
+{
 	int wstatus = 0;
 
 	for (;;) {
+		bool pty = rs->pty.master >= 0;
 		struct pollfd p[] = {
 			{.fd = pidfd, .events = POLLIN},
 			{.fd = sfd, .events = POLLIN},
-			{.fd = report_open ? report_fd : -1, .events = POLLIN},
+			{.fd = rs->report_open ? report_fd : -1, .events = POLLIN},
+			{.fd = rs->pty_sock, .events = POLLIN},
+			{.fd = pty ? rs->pty.master : -1, .events = POLLIN},
+			{.fd = pty && rs->pty.stdin_open ? 0 : -1, .events = POLLIN},
 		};
 
 		if (poll(p, ELEMENTSOF(p), -1) < 0) {
@@ -80,24 +104,30 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 				error_set(err, -r, "report", NULL, NULL,
 					  "unreadable report from the child: %s", strerror(-r));
 			if (r <= 0)
-				report_open = false;
+				rs->report_open = false;
 		}
-		if (p[1].revents) {
-			struct signalfd_siginfo si;
+		if (p[3].revents) {
+			int master = pty_receive_fd(rs->pty_sock);
 
-			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				/* A terminal's signal reached the command itself. */
-				if (si.ssi_code != SI_KERNEL)
-					(void)pidfd_send_signal(pidfd, si.ssi_signo, NULL, 0);
+			closep(&rs->pty_sock);
+			if (master >= 0)
+				pty_relay_start(&rs->pty, master);
 		}
+		if (p[4].revents && !pty_relay_output(&rs->pty))
+			closep(&rs->pty.master);
+		if (p[5].revents)
+			pty_relay_input(&rs->pty);
+		if (p[1].revents)
+			forward_signals(sfd, pidfd, rs);
 		if (p[0].revents)
 			break;
 	}
 
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
+	pty_relay_stop(&rs->pty);
 	/* Pid 1 is gone and with it every writer: read what is left. */
-	while (report_open && report_receive(report_fd, ctx, err) > 0)
+	while (rs->report_open && report_receive(report_fd, ctx, err) > 0)
 		;
 	return wstatus;
 }
@@ -108,7 +138,8 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 		       struct enter_error **err)
 {
 	_cleanup_close_ int report_rd = -1, report_wr = -1, life_rd = -1, life_wr = -1;
-	_cleanup_close_ int pidfd = -1;
+	_cleanup_close_ int pidfd = -1, pty_parent = -1, pty_child = -1;
+	struct relay_state rs = {.report_open = true, .pty_sock = -1, .pty.master = -1};
 	int fds[2], wstatus;
 	pid_t pid;
 
@@ -122,6 +153,14 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 		return error_set(err, errno, "pipe", NULL, NULL, NULL);
 	life_rd = fds[0];
 	life_wr = fds[1];
+	rs.pty.tty_fds = pty_terminal_fds();
+	if (rs.pty.tty_fds) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+			return error_set(err, errno, "pty", NULL, NULL, "socketpair: %s",
+					 strerror(errno));
+		pty_parent = fds[0];
+		pty_child = fds[1];
+	}
 
 	pid = fork_into_new_pid_ns(err);
 	if (pid < 0)
@@ -129,10 +168,15 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 	if (pid == 0) {
 		closep(&report_rd);
 		closep(&life_wr);
+		closep(&pty_parent);
+		ctx->tty_fds = rs.pty.tty_fds;
+		ctx->pty_sock = take_fd(&pty_child);
 		init_main(ctx, plan, report_wr, life_rd);
 	}
 	closep(&report_wr);
 	closep(&life_rd);
+	closep(&pty_child);
+	rs.pty_sock = take_fd(&pty_parent);
 
 	pidfd = pidfd_open(pid, 0);
 	if (pidfd < 0) {
@@ -142,7 +186,8 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 		(void)waitpid(pid, NULL, 0);
 		return r;
 	}
-	wstatus = relay(ctx, pid, pidfd, report_rd, sfd, err);
+	wstatus = relay(ctx, pid, pidfd, report_rd, sfd, &rs, err);
+	closep(&rs.pty_sock);
 	if (err && *err)
 		return -(*err)->errnum;
 	*status = status_of(wstatus);

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The terminal relay (DESIGN §6).  When the caller's stdin, stdout or stderr
+ * is a terminal, nothing inside gets that terminal: a process holding it
+ * could push keystrokes into the rescue shell with TIOCSTI (bubblewrap's
+ * CVE-2017-5226), and root inside may use TIOCSTI on any terminal.  Instead,
+ * pid 1 opens a pseudo-terminal of the namespace's own devpts instance and
+ * sends its master to the caller, which relays bytes between its terminal
+ * (in raw mode, restored on every exit) and the master, and follows window
+ * size changes.  Ctrl-C then reaches the command through the inner line
+ * discipline, exactly like on a terminal of its own.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+
+#include "internal.h"
+
+unsigned pty_terminal_fds(void)
+{
+	unsigned mask = 0;
+
+	for (int fd = 0; fd <= 2; fd++)
+		if (isatty(fd))
+			mask |= 1u << fd;
+	return mask;
+}
+
+/* In pid 1, after /dev/pts and /dev/ptmx are ours: the pair, and the slave on
+ * every fd of pid 1 that was a terminal, so that nothing inherits the host's
+ * terminal, and /proc/1/fd/0 does not lead to it either. */
+int pty_open_inside(unsigned tty_fds, int *ret_master, struct enter_error **err)
+{
+	_cleanup_close_ int master = -1, slave = -1;
+
+	master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return error_set(err, errno, "pty", "/dev/ptmx", NULL, NULL);
+	if (unlockpt(master) < 0)
+		return error_set(err, errno, "pty", "/dev/ptmx", NULL, "unlockpt: %s",
+				 strerror(errno));
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return error_set(err, errno, "pty", "/dev/ptmx", NULL, "TIOCGPTPEER: %s",
+				 strerror(errno));
+	for (int fd = 0; fd <= 2; fd++)
+		if ((tty_fds & (1u << fd)) && dup2(slave, fd) < 0)
+			return error_set(err, errno, "pty", "/dev/ptmx", NULL, "dup2: %s",
+					 strerror(errno));
+	*ret_master = take_fd(&master);
+	return 0;
+}
+
+/* In the command, before exec: its own session, the slave as controlling
+ * terminal, so that job control and Ctrl-C work as on a console. */
+int pty_make_controlling(unsigned tty_fds)
+{
+	int fd = tty_fds & 1 ? 0 : tty_fds & 2 ? 1 : 2;
+
+	if (setsid() < 0)
+		return -errno;
+	if (ioctl(fd, TIOCSCTTY, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int pty_send_fd(int sock, int fd)
+{
+	char data = 'm';
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control = {};
+	struct iovec iov = {.iov_base = &data, .iov_len = 1};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/* Returns the fd, or -errno; -EPIPE when the child closed without sending. */
+int pty_receive_fd(int sock)
+{
+	char data;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control = {};
+	struct iovec iov = {.iov_base = &data, .iov_len = 1};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd;
+
+	n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	c = CMSG_FIRSTHDR(&msg);
+	if (n == 0 || !c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPIPE;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+void pty_relay_start(struct pty_relay *r, int master)
+{
+	struct winsize ws;
+	struct termios raw;
+
+	r->master = master;
+	r->out_fd = r->tty_fds & 2 ? 1 : 2;
+	r->stdin_open = r->tty_fds & 1;
+	if (ioctl(r->out_fd, TIOCGWINSZ, &ws) == 0 || ioctl(0, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(master, TIOCSWINSZ, &ws);
+	if ((r->tty_fds & 1) && tcgetattr(0, &r->saved) == 0) {
+		raw = r->saved;
+		cfmakeraw(&raw);
+		r->raw = tcsetattr(0, TCSADRAIN, &raw) == 0;
+	}
+	(void)fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+}
+
+void pty_relay_resize(struct pty_relay *r)
+{
+	struct winsize ws;
+
+	if (r->master >= 0 && ioctl(r->out_fd, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(r->master, TIOCSWINSZ, &ws);
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+			(void)poll(&pfd, 1, -1);
+			continue;
+		}
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= w;
+	}
+	return true;
+}
+
+/* Caller's terminal -> master.  At EOF of stdin, the relay stops reading it. */
+void pty_relay_input(struct pty_relay *r)
+{
+	char buf[4096];
+	ssize_t n = read(0, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0 || !write_all(r->master, buf, n))
+		r->stdin_open = false;
+}
+
+/* Master -> caller's terminal; false once the inside side is gone (EIO). */
+bool pty_relay_output(struct pty_relay *r)
+{
+	char buf[8192];
+
+	for (;;) {
+		ssize_t n = read(r->master, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		if (n <= 0)
+			return false;
+		(void)write_all(r->out_fd, buf, n);
+	}
+}
+
+void pty_relay_stop(struct pty_relay *r)
+{
+	if (r->master >= 0) {
+		(void)pty_relay_output(r); /* what the command wrote last */
+		closep(&r->master);
+	}
+	if (r->raw) {
+		(void)tcsetattr(0, TCSADRAIN, &r->saved);
+		r->raw = false;
+	}
+}

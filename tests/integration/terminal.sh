@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# terminal.sh: with a terminal, the command gets a pseudo-terminal of its own,
+# relayed by enter (DESIGN.md §6): TIOCSTI from inside cannot push input into
+# the rescue shell, the command's terminal is the namespace's own, and the
+# caller's terminal modes are restored afterwards.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+
+[[ -x ${TIOCSTI:-} ]] || skip "TIOCSTI helper not built (set TIOCSTI)"
+need_cmds script
+
+R=$T/root
+make_root "$R"
+
+# script(1) reads its stdin from a fifo kept open and empty: no input, and
+# no end of file that it would type as ^D on the terminal.
+mkfifo "$T/keys"
+exec 7<>"$T/keys"
+
+# on_terminal SCRIPT: run bash SCRIPT on a fresh terminal made by script(1);
+# the output, with carriage returns removed, goes to OUT.
+on_terminal() {
+	OUT=$(SHELL=/bin/bash timeout 30 script -qec "bash -c $(printf '%q' "$1")" /dev/null \
+		<"$T/keys" 2>&1 | tr -d '\r')
+}
+
+# The check can fail: without enter, the injection reaches the shell that
+# reads the terminal next.
+on_terminal "$TIOCSTI 'echo INJECTED'\$'\\n'; read -r -t 2 line; echo \"outer read: [\$line]\""
+expect_contains "control: TIOCSTI on the caller's terminal is read by the caller" \
+	"$OUT" "outer read: [echo INJECTED]"
+
+# Through enter: the injection lands in the command's own terminal and dies with it.
+on_terminal "$(printf '%q ' "$ENTER" "$R" --no-activate --ro-bind "$TIOCSTI" /tiocsti \
+	-- /tiocsti 'echo INJECTED'$'\n'); read -r -t 2 line; echo \"outer read: [\$line]\""
+expect_contains "inside: the helper's TIOCSTI itself works" "$OUT" "tiocsti: pushed"
+expect_contains "inside: nothing reaches the rescue shell's terminal" "$OUT" "outer read: []"
+
+# The command's terminal belongs to the namespace's devpts instance.
+on_terminal "$(printf '%q ' "$ENTER" "$R" --no-activate -- /bin/busybox tty)"
+expect_match "the command's terminal is /dev/pts/N inside" "$OUT" '^/dev/pts/[0-9]+$'
+
+# Terminal modes: the caller's are restored after a run (raw while relaying).
+on_terminal "stty -g; $(printf '%q ' "$ENTER" "$R" --no-activate -- /bin/busybox true); stty -g"
+before=$(sed -n 1p <<<"$OUT")
+after=$(sed -n '$p' <<<"$OUT")
+expect_eq "terminal modes restored after the run" "$before" "$after"
+
+# Window size follows the caller's terminal.
+on_terminal "stty rows 33 cols 77; $(printf '%q ' "$ENTER" "$R" --no-activate -- /bin/busybox stty size)"
+expect_contains "the command sees the caller's window size" "$OUT" "33 77"
+
+# Output and status go through the relay unchanged.
+on_terminal "$(printf '%q ' "$ENTER" "$R" --no-activate -- /bin/sh -c 'echo relayed; exit 9'); echo \"status \$?\""
+expect_contains "output relayed" "$OUT" "relayed"
+expect_contains "status kept" "$OUT" "status 9"
