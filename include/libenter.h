@@ -31,6 +31,7 @@ enum {
 	ENTER_NO_RESOLV = 1u << 5,    /* do not bind the host's resolv.conf */
 	ENTER_FSTAB = 1u << 6,	      /* mount every local entry of the target's fstab */
 	ENTER_REQUIRE_BOOT = 1u << 7, /* nothing to mount on /boot and nothing there is an error */
+	ENTER_HARDENED = 1u << 8,     /* fewer capabilities, a seccomp filter (see enter(1)) */
 };
 
 /* Flags for enter_add_bind(). */

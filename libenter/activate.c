@@ -30,6 +30,8 @@ static int run_and_wait(const struct enter_plan *plan, char *const argv[], int *
 		/* Activation gets 0, 1 and 2, none of the caller's other fds. */
 		if (dup2(out, 1) < 0 || chdir("/") < 0 || close_range(3, ~0U, 0) < 0)
 			_exit(127);
+		if ((plan->flags & ENTER_HARDENED) && hardened_apply(NULL) < 0)
+			_exit(126);
 		execve(argv[0], argv, plan->envp);
 		_exit(errno == ENOENT ? 127 : 126);
 	}

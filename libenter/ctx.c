@@ -12,7 +12,7 @@
 
 static const unsigned all_flags = ENTER_GENERIC | ENTER_NO_ACTIVATE | ENTER_STRICT | ENTER_SILENT |
 				  ENTER_TMPFS_TMP | ENTER_NO_RESOLV | ENTER_FSTAB |
-				  ENTER_REQUIRE_BOOT;
+				  ENTER_REQUIRE_BOOT | ENTER_HARDENED;
 
 _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 {

@@ -54,6 +54,11 @@ int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_e
 	if (close_range(3 + plan->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return error_set(err, errno, "exec", plan->argv[0], NULL, "close_range: %s",
 				 strerror(errno));
+	if (plan->flags & ENTER_HARDENED) {
+		r = hardened_apply(err);
+		if (r < 0)
+			return r;
+	}
 	environ = plan->envp; /* execvp() searches the PATH of the new environment */
 	execvp(plan->argv[0], plan->argv);
 

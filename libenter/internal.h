@@ -235,6 +235,9 @@ int mount_prepare_resolv(const struct enter_plan *plan, struct exec_state *st,
 /* activate.c */
 int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct enter_error **err);
 
+/* hardened.c */
+int hardened_apply(struct enter_error **err);
+
 /* init.c: pid 1 of the new pid namespace */
 _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, int report_fd,
 			 int life_fd);

@@ -46,6 +46,20 @@ int pty_open_inside(unsigned tty_fds, int *ret_master, struct enter_error **err)
 	if (slave < 0)
 		return error_set(err, errno, "pty", "/dev/ptmx", NULL, "TIOCGPTPEER: %s",
 				 strerror(errno));
+	/* The caller's size and modes, before anything runs on the new terminal
+	 * (the relay follows later changes). */
+	for (int fd = 0; fd <= 2; fd++) {
+		struct winsize ws;
+		struct termios t;
+
+		if (!(tty_fds & (1u << fd)))
+			continue;
+		if (ioctl(fd, TIOCGWINSZ, &ws) == 0)
+			(void)ioctl(master, TIOCSWINSZ, &ws);
+		if (tcgetattr(fd, &t) == 0)
+			(void)tcsetattr(slave, TCSANOW, &t);
+		break;
+	}
 	for (int fd = 0; fd <= 2; fd++)
 		if ((tty_fds & (1u << fd)) && dup2(slave, fd) < 0)
 			return error_set(err, errno, "pty", "/dev/ptmx", NULL, "dup2: %s",

@@ -105,6 +105,7 @@ const struct option common_options[] = {
 	{"keep-env", required_argument, NULL, OPT_KEEP_ENV},
 	{"unsetenv", required_argument, NULL, OPT_UNSETENV},
 	{"preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS},
+	{"hardened", no_argument, NULL, OPT_HARDENED},
 	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"verbose", no_argument, NULL, 'v'},
@@ -131,6 +132,8 @@ const char common_usage[] =
 	"      --keep-env NAME  pass a variable of this environment through\n"
 	"      --unsetenv NAME  remove a variable, even one passed by default\n"
 	"      --preserve-fds N pass fds 3 .. N+2 to the command\n"
+	"      --hardened       for untrusted target code: fewer capabilities and a\n"
+	"                       seccomp filter (no modules, kexec, bpf, TIOCSTI, ...)\n"
 	"      --dry-run        print the plan, change nothing\n"
 	"      --json           machine-readable output\n"
 	"  -v, --verbose        say what is being done\n"
@@ -213,6 +216,9 @@ static int apply_one(struct enter_ctx *ctx, const struct option_use *u, unsigned
 		return 0;
 	case OPT_FSTAB:
 		*flags |= ENTER_FSTAB;
+		return 0;
+	case OPT_HARDENED:
+		*flags |= ENTER_HARDENED;
 		return 0;
 	case OPT_BOOT:
 		if (strcmp(u->arg, "auto") == 0)

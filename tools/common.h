@@ -41,6 +41,7 @@ enum {
 	OPT_FLAKE,
 	OPT_NODE,
 	OPT_HIVE,
+	OPT_HARDENED,
 };
 
 /* The options that shape the environment, shared by all three programs,

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ENTER_HARDENED: for running untrusted target code.  Capabilities are
+ * dropped (libcap) to those a rebuild and a boot-loader install need, and a
+ * seccomp filter (libseccomp) denies what a repair never needs.  Applied in
+ * every process that runs target code (activation and the command), after
+ * everything enter itself needs is done, just before exec.
+ *
+ * Kept capabilities, and why:
+ *   CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID  files of any owner
+ *   SETUID SETGID SETPCAP SETFCAP  nix build users, setuid wrappers, activation
+ *   KILL  stopping services and builders
+ *   SYS_ADMIN SYS_CHROOT  nix's build sandbox (mount namespaces, chroot),
+ *                         EFI variables and mounts of boot-loader installers
+ *   SYS_RESOURCE  limits of build users
+ *   AUDIT_WRITE NET_BIND_SERVICE  what login tools and services expect
+ * Everything else is dropped from the bounding, effective, permitted,
+ * inheritable and ambient sets: module loading, raw I/O, reboot, time,
+ * network administration, BPF, perf, ptrace, mknod, ...
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+
+#include "internal.h"
+
+#if HAVE_HARDENING
+#include <seccomp.h>
+#include <sys/capability.h>
+
+static const cap_value_t kept[] = {
+	CAP_CHOWN,     CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,      CAP_FSETID,
+	CAP_SETUID,    CAP_SETGID,	 CAP_SETPCAP,	      CAP_SETFCAP,     CAP_KILL,
+	CAP_SYS_ADMIN, CAP_SYS_CHROOT,	 CAP_SYS_RESOURCE,    CAP_AUDIT_WRITE, CAP_NET_BIND_SERVICE,
+};
+
+/* Denied with EPERM: nothing a repair needs, much an attacker wants. */
+static const char *const denied[] = {
+	"kexec_load",
+	"kexec_file_load",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"open_by_handle_at",
+	"name_to_handle_at",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"bpf",
+	"perf_event_open",
+	"userfaultfd",
+	"iopl",
+	"ioperm",
+	"acct",
+	"swapon",
+	"swapoff",
+	"reboot",
+	"settimeofday",
+	"clock_settime",
+	"clock_adjtime",
+	"adjtimex",
+	"syslog",
+	"ptrace",
+	"process_vm_readv",
+	"process_vm_writev",
+	"lookup_dcookie",
+	"quotactl",
+	"vhangup",
+	"pivot_root",
+};
+
+static bool is_kept(cap_value_t c)
+{
+	for (size_t i = 0; i < ELEMENTSOF(kept); i++)
+		if (kept[i] == c)
+			return true;
+	return false;
+}
+
+static int drop_capabilities(void)
+{
+	cap_t caps = cap_get_proc();
+	int r = 0;
+
+	if (!caps)
+		return -errno;
+	for (cap_value_t c = 0; c <= CAP_LAST_CAP && r == 0; c++) {
+		if (is_kept(c))
+			continue;
+		if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) < 0)
+			r = -errno;
+		else if (cap_set_flag(caps, CAP_EFFECTIVE, 1, &c, CAP_CLEAR) < 0 ||
+			 cap_set_flag(caps, CAP_PERMITTED, 1, &c, CAP_CLEAR) < 0 ||
+			 cap_set_flag(caps, CAP_INHERITABLE, 1, &c, CAP_CLEAR) < 0)
+			r = -errno;
+	}
+	if (r == 0 && cap_set_proc(caps) < 0)
+		r = -errno;
+	if (r == 0 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL)
+		r = -errno;
+	cap_free(caps);
+	return r;
+}
+
+static int load_filter(void)
+{
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	int r = 0;
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < ELEMENTSOF(denied) && r == 0; i++) {
+		int nr = seccomp_syscall_resolve_name(denied[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	}
+	/* New user namespaces: a way around the dropped capabilities. clone3
+	 * passes its flags in memory seccomp cannot read: ENOSYS makes libcs
+	 * fall back to clone. */
+	if (r == 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+	if (r == 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+	if (r == 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	/* Keystroke injection into whatever terminal is reachable. */
+	if (r == 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+	if (r == 0)
+		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+	if (r == 0)
+		r = seccomp_load(f);
+	seccomp_release(f);
+	return r;
+}
+
+int hardened_apply(struct enter_error **err)
+{
+	int r;
+
+	r = drop_capabilities();
+	if (r < 0)
+		return error_set(err, -r, "hardened", NULL, NULL, "dropping capabilities: %s",
+				 strerror(-r));
+	r = load_filter();
+	if (r < 0)
+		return error_set(err, -r, "hardened", NULL, NULL, "seccomp filter: %s",
+				 strerror(-r));
+	return 0;
+}
+
+#else
+
+int hardened_apply(struct enter_error **err)
+{
+	return error_set(err, EOPNOTSUPP, "hardened", NULL, NULL,
+			 "built without libcap and libseccomp");
+}
+
+#endif
