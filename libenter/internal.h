@@ -74,6 +74,7 @@ char *strv_find_prefix(char *const *v, const char *prefix);
 char **strv_copy(char *const *v);
 int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
 bool hostname_valid(const char *s);
+bool same_inode(int a, int b); /* both fds on one inode of one filesystem */
 char *hostname_first_line(char *text);
 
 /* error.c */

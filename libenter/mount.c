@@ -37,11 +37,16 @@ static int step_error(struct enter_error **err, int r, const struct step *s, con
 	return error_set(err, -r, "mount", s->target, step_detail(s), "%s: %s", what, strerror(-r));
 }
 
-/* API directories (and what the host's /dev holds) must not be symlinks;
- * other targets may be, as long as they stay inside ROOT. */
+/* Only the administrator's own --bind and --ro-bind destinations may follow
+ * a symlink, and only inside ROOT.  API directories and the target's own
+ * mount points (fstab, --boot) must be real directories where the mount
+ * happens, not only when the plan was made: /boot/efi is looked up again on
+ * the ESP just mounted at /boot, which is target data too. */
 static unsigned step_resolve_flags(const struct step *s)
 {
-	return streq(s->origin, "default") ? RESOLVE_API : 0;
+	if (s->kind == STEP_BIND && (streq(s->origin, "--bind") || streq(s->origin, "--ro-bind")))
+		return 0;
+	return RESOLVE_API;
 }
 
 static int resolve_target(const struct step *s, struct exec_state *st, int *ret_fd,
@@ -164,6 +169,9 @@ static int bind_target(const struct step *s, int tree_fd, struct exec_state *st,
 	if (r < 0)
 		return error_set(err, -r, "resolve", s->target, step_detail(s), "%s",
 				 resolve_strerror(r));
+	if (same_inode(*ret_fd, st->root_fd))
+		return error_set(err, EINVAL, "resolve", s->target, step_detail(s),
+				 "leads to the target's / itself (a symlink inside the target)");
 	return 0;
 }
 
@@ -193,7 +201,6 @@ static int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_s
 		      struct enter_error **err)
 {
 	_cleanup_close_ int dir = -1, tree = -1;
-	struct stat a, b;
 	int r;
 
 	/* The fd of enter_new() belongs to the host's namespace, where
@@ -202,9 +209,7 @@ static int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_s
 	dir = open(ctx->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return error_set(err, errno, "open", ctx->root, NULL, NULL);
-	if (fstat(dir, &a) < 0 || fstat(ctx->root_fd, &b) < 0)
-		return error_set(err, errno, "open", ctx->root, NULL, NULL);
-	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+	if (!same_inode(dir, ctx->root_fd))
 		return error_set(err, ESTALE, "open", ctx->root, NULL,
 				 "replaced by another directory while entering");
 	tree = open_tree(dir, "",

@@ -2,6 +2,7 @@
 /* Small helpers: NULL-terminated string arrays and a growing string buffer. */
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -140,6 +141,14 @@ void buf_json_string(struct buf *b, const char *s)
 
 /* A name sethostname() and colmena accept: letters, digits, '-' and '.',
  * not starting with '-' or '.', at most 64 bytes. */
+bool same_inode(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 bool hostname_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;

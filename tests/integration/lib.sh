@@ -858,3 +858,168 @@ detach_image() {
 	done
 	LOOP_DEVS=("${LOOP_DEVS[@]}")
 }
+
+# ---------------------------------------------------------------- hardening suites
+#
+# hostile-matrix.sh, faults.sh and killstorm.sh run enter hundreds of times
+# each: the helpers below compare state quietly, so that one run is one TAP
+# line, with the differences as details when it fails.
+
+# The directories enter creates in ROOT when they are missing, and the mode
+# it gives them (DESIGN.md §2).
+API_DIRS=(dev proc sys run tmp)
+declare -A API_DIR_MODE=([dev]=755 [proc]=755 [sys]=755 [run]=755 [tmp]=1777)
+MISSING=()
+
+# note_missing ROOT: MISSING, the API_DIRS not in ROOT (not even as a
+# dangling symlink): a run may create them.
+note_missing() {
+	local d
+	MISSING=()
+	for d in "${API_DIRS[@]}"; do
+		[[ -e $1/$d || -L $1/$d ]] || MISSING+=("$d")
+	done
+}
+
+# state_of ROOT [OUTSIDE...]: one listing, by one find, of the host's /
+# itself (mode, owner), of each OUTSIDE tree (a canary: every entry with
+# type, mode, owner, size, mtime, ctime, link target) and of ROOT (its
+# directories by mode and owner, as a run may create mount points in them,
+# its other entries also by size, mtime and link target). The MISSING API
+# directories are listed, not descended into. Each line starts with the
+# tree it belongs to. No sort: a tree that did not change lists in the same
+# order.
+state_of() {
+	local root=$1 name special=(-path / -printf '/ %m %U:%G\n')
+	shift
+	for name in "${MISSING[@]}"; do
+		special+=(-o -path "$root/$name" -printf '%H %P %y %m %U:%G\n')
+	done
+	find / "$@" "$root" -xdev \( "${special[@]}" \) -prune -o \
+		\( -path "$root" -o -path "$root/*" \) \( -type d -printf '%H %P d %m %U:%G\n' -o \
+		-printf '%H %P %y %m %U:%G %s %T@ %l\n' \) -o \
+		-printf '%H %P %y %m %U:%G %s %T@ %C@ %l\n'
+}
+
+# outside_state OUTSIDE...: the part of state_of that is not ROOT (while a
+# race changes ROOT all the time).
+outside_state() {
+	find / "$@" -xdev \( -path / -printf '/ %m %U:%G\n' -prune \) -o \
+		-printf '%H %P %y %m %U:%G %s %T@ %C@ %l\n'
+}
+
+# compare_states BEFORE AFTER ROOT: two state_of listings; sets
+# OUTSIDE_CHANGES (what changed outside ROOT: an escape) and ROOT_CHANGES
+# (in ROOT), each a diff or empty. An API directory of MISSING that a run
+# created as DESIGN.md says (a directory, its mode) is no change; one left
+# otherwise (mode 0700: a mkdir whose chmod never came) is.
+# shellcheck disable=SC2034 # results for the tests
+compare_states() {
+	local line name created bo='' br='' ao='' ar=''
+	while IFS= read -r line; do
+		if [[ $line == "$3 "* ]]; then br+=$line$'\n'; else bo+=$line$'\n'; fi
+	done <<<"$1"
+	while IFS= read -r line; do
+		if [[ $line != "$3 "* ]]; then
+			ao+=$line$'\n'
+			continue
+		fi
+		created=false
+		for name in "${MISSING[@]}"; do
+			[[ $line == "$3 $name d ${API_DIR_MODE[$name]} "* ]] && created=true
+		done
+		[[ $created == true ]] || ar+=$line$'\n'
+	done <<<"$2"
+	OUTSIDE_CHANGES='' ROOT_CHANGES=''
+	[[ $bo == "$ao" ]] || OUTSIDE_CHANGES=$(diff <(printf '%s' "$bo") <(printf '%s' "$ao") || true)
+	[[ $br == "$ar" ]] || ROOT_CHANGES=$(diff <(printf '%s' "$br") <(printf '%s' "$ar") || true)
+	ROOT_CHANGES=${ROOT_CHANGES//"$3 "/ROOT/}
+}
+
+# read_mounts VAR: this namespace's /proc/self/mountinfo into VAR, without
+# a fork (mount IDs included: a mount detached and made again differs).
+read_mounts() {
+	IFS= read -rd '' "$1" </proc/self/mountinfo || true
+}
+
+# check_mounts BEFORE: sets MOUNTS_CHANGES to nothing if the mount table is
+# BEFORE (a read_mounts text; its lines hold superblock options too), else
+# to the difference, and repairs the host (check_host_unchanged, quietly) so
+# that the next run starts from the test's baseline.
+# shellcheck disable=SC2034 # results for the tests
+check_mounts() {
+	local now
+	read_mounts now
+	MOUNTS_CHANGES=''
+	[[ $now != "$1" ]] || return 0
+	MOUNTS_CHANGES=$(diff <(printf '%s' "$1") <(printf '%s' "$now") || true)
+	(check_host_unchanged repairing) >/dev/null # a subshell: no TAP line counted
+}
+
+# run_pids CWD ROOT: pids (this shell aside) whose working directory is CWD
+# or whose root or working directory is ROOT. A run started with CWD as its
+# working directory (and nothing else there) is: enter and its pid 1 before
+# pivot_root (CWD), everything after it (ROOT). Other tests running enter
+# at the same time have neither.
+run_pids() {
+	local d pid
+	for d in /proc/[0-9]*; do
+		pid=${d#/proc/}
+		[[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+		if [[ $d/cwd -ef $1 || $d/root -ef $2 || $d/cwd -ef $2 ]]; then
+			echo "$pid"
+		fi
+	done 2>/dev/null
+	return 0
+}
+
+# wait_run_gone CWD ROOT SECONDS: poll until run_pids is empty; status 1 on
+# timeout, with the survivors in LEFT_PIDS.
+wait_run_gone() {
+	local deadline=$(($(now_ms) + $3 * 1000))
+	while mapfile -t LEFT_PIDS < <(run_pids "$1" "$2") && ((${#LEFT_PIDS[@]})); do
+		(($(now_ms) > deadline)) && return 1
+		sleep 0.01
+	done
+	return 0
+}
+
+# describe_pids PID...: one line per process: pid, state, command line.
+describe_pids() {
+	local pid stat
+	for pid in "$@"; do
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || stat='? ? gone'
+		stat=${stat##*) }
+		printf '%s [%s]: %s\n' "$pid" "${stat:0:1}" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+	done
+}
+
+# kill_pids PID...: SIGKILL leftovers of this test, by pid.
+kill_pids() {
+	local pid
+	for pid in "$@"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+}
+
+# random_below N: a random integer in 0..N-1 (N up to 2^30).
+random_below() {
+	echo $(((RANDOM * 32768 + RANDOM) % $1))
+}
+
+# make_socket PATH: a unix socket file at PATH (left there after its
+# process is gone), made by python3 from PATH's directory, so that long paths
+# stay below the 108 bytes of sun_path.
+make_socket() {
+	python3 -c 'import os, socket, sys
+d, n = os.path.split(sys.argv[1])
+os.chdir(d or ".")
+s = socket.socket(socket.AF_UNIX)
+s.bind(n)
+s.close()' "$1"
+}
+
+# error_lines: the lines of the last run's stderr (0 for an empty one).
+error_lines() {
+	grep -c '' "$T/stderr" || true
+}
