@@ -106,6 +106,7 @@ int resolve_file_read(int root_fd, const char *path, size_t max, char **ret);
 int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, int *ret_fd);
 int resolve_create_file(int root_fd, const char *path, int *ret_fd);
 const char *resolve_strerror(int r);
+const char *resolve_strerror_how(int r, unsigned how_flags);
 char *path_normalize(const char *path);
 
 /* env.c: the command's environment, a pure function of its inputs */

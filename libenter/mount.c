@@ -57,7 +57,7 @@ static int resolve_target(const struct step *s, struct exec_state *st, int *ret_
 
 	if (r < 0)
 		return error_set(err, -r, "resolve", s->target, step_detail(s), "%s",
-				 resolve_strerror(r));
+				 resolve_strerror_how(r, step_resolve_flags(s)));
 	return 0;
 }
 
@@ -168,7 +168,7 @@ static int bind_target(const struct step *s, int tree_fd, struct exec_state *st,
 		r = resolve_create_file(st->root_fd, s->target, ret_fd);
 	if (r < 0)
 		return error_set(err, -r, "resolve", s->target, step_detail(s), "%s",
-				 resolve_strerror(r));
+				 resolve_strerror_how(r, 0));
 	if (same_inode(*ret_fd, st->root_fd))
 		return error_set(err, EINVAL, "resolve", s->target, step_detail(s),
 				 "leads to the target's / itself (a symlink inside the target)");
@@ -456,16 +456,19 @@ static int bind_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_
 		if (r == 0)
 			r = resolve_create_file(run, dest + 5, &fd);
 	}
-	if (r == -ENOENT) {
+	/* A damaged resolv.conf costs DNS, not the recovery. */
+	if (r == -ENOENT || r == -EBADFD || r == -ELOOP) {
 		log_msg(ctx, ENTER_LOG_WARNING,
-			"/etc/resolv.conf of the target leads to %s, which does not exist "
-			"and is not under /run: no DNS inside",
-			dest ? dest : "nowhere");
+			"/etc/resolv.conf of the target leads to %s, %s: no DNS inside",
+			dest ? dest : "nowhere",
+			r == -ENOENT   ? "which does not exist and is not under /run"
+			: r == -EBADFD ? "which is not a regular file"
+				       : "through too many symlinks");
 		return 0;
 	}
 	if (r < 0)
 		return error_set(err, -r, "bind", dest ? dest : s->target, "resolv.conf", "%s",
-				 r == -EBADFD ? "not a regular file" : resolve_strerror(r));
+				 resolve_strerror(r));
 	r = attach(st->resolv_fd, fd);
 	if (r < 0)
 		return error_set(err, -r, "bind", dest, "resolv.conf", "move_mount: %s",

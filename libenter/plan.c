@@ -202,7 +202,8 @@ static int plan_api_dirs(struct enter_ctx *ctx, struct enter_plan *plan, struct 
 			return r;
 		plan->steps[plan->n_steps - 1].mode = 01777;
 	} else if (r < 0) {
-		return error_set(err, -r, "resolve", "/tmp", NULL, "%s", resolve_strerror(r));
+		return error_set(err, -r, "resolve", "/tmp", NULL, "%s",
+				 resolve_strerror_how(r, 0));
 	}
 	return 0;
 }
@@ -479,7 +480,9 @@ static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check
 	if (r == -ENOENT)
 		text = strdup("");
 	else if (r < 0)
-		return error_set(err, -r, "fstab", "/etc/fstab", NULL, "%s", resolve_strerror(r));
+		return error_set(err, -r, "fstab", "/etc/fstab", NULL,
+				 "%s; --boot none enters without reading it",
+				 resolve_strerror_how(r, 0));
 	if (!text)
 		return -ENOMEM;
 	r = fstab_parse_text(text, &entries, &n, &bad_line);

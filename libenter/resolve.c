@@ -39,14 +39,20 @@ int resolve_at(int root_fd, const char *path, int open_flags, unsigned how_flags
 	return 0;
 }
 
-/* What a failed resolution means to someone reading the error line. */
-const char *resolve_strerror(int r)
+/* What a failed resolution means to someone reading the error line.  ELOOP
+ * is a symlink where none is allowed (RESOLVE_API), else a loop. */
+const char *resolve_strerror_how(int r, unsigned how_flags)
 {
 	switch (-r) {
 	case ELOOP:
-		return "is a symlink, refusing to mount over it";
+		return how_flags & RESOLVE_API ? "is a symlink, refusing to mount over it"
+					       : "a symlink loop, or more than 40 symlinks";
 	case ENOTDIR:
 		return "not a directory";
+	case EBADFD:
+		return "not a regular file";
+	case ENOLINK:
+		return "a symlink leading nowhere";
 	case EXDEV:
 		return "leads out of the target root";
 	case EOPNOTSUPP:
@@ -54,6 +60,11 @@ const char *resolve_strerror(int r)
 	default:
 		return strerror(-r);
 	}
+}
+
+const char *resolve_strerror(int r)
+{
+	return resolve_strerror_how(r, RESOLVE_API);
 }
 
 /* Reads a small regular file of the target: O_NONBLOCK so that a planted fifo
@@ -141,7 +152,9 @@ int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, int *ret_fd)
 		return r;
 	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
 		return -errno;
-	return resolve_at(root_fd, path, O_PATH | O_DIRECTORY, 0, ret_fd);
+	r = resolve_at(root_fd, path, O_PATH | O_DIRECTORY, 0, ret_fd);
+	/* Missing, yet something is there: a symlink leading nowhere. */
+	return r == -ENOENT ? -ENOLINK : r;
 }
 
 /* Opens @path inside ROOT as a mount point for a file, creating an empty file
@@ -165,7 +178,8 @@ int resolve_create_file(int root_fd, const char *path, int *ret_fd)
 	fd = openat(parent_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0 && errno != EEXIST)
 		return -errno;
-	return resolve_at(root_fd, path, O_PATH, 0, ret_fd);
+	r = resolve_at(root_fd, path, O_PATH, 0, ret_fd);
+	return r == -ENOENT ? -ENOLINK : r;
 }
 
 /* "/etc/../../run//x" -> "/run/x": lexically, ".." stopping at the root as

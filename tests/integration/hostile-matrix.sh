@@ -9,9 +9,11 @@
 # etc/hostname, etc/fstab) crossed with every hostile kind of entry
 # (absolute symlink out, symlink to /, ../ escape, a chain of 40 links, a
 # loop, a dangling link, a regular file, a fifo, a socket, a device node).
-# Each case expects either "refuse" (exit 125, one line `enter: ...` naming
-# the path, the command not run) or "safe" (the command ran and saw the
-# environment DESIGN.md §2 describes, or a clean refusal as above). In every
+# Each case expects "refuse" (exit 125, one line `enter: ...` naming the
+# path, the command not run), "run" (the command ran and saw the environment
+# DESIGN.md §2 describes: a damaged resolv.conf, hostname or system profile
+# costs DNS, the name or activation, with a warning, not the recovery), or
+# "safe" (either of the two). In every
 # case a canary tree outside ROOT and the host's mount table are compared
 # before and after: any difference is an ESCAPE.
 #
@@ -226,7 +228,7 @@ save_state() {
 }
 
 # judge NAME EXPECT WHAT: classify the last run (run_cmd) against EXPECT
-# (refuse or safe); WHAT is the path a refusal must name (a path as
+# (refuse, run or safe); WHAT is the path a refusal must name (a path as
 # names_path sees it, or a word with a dot such as resolv.conf, looked for
 # as it is). Compares the state saved by save_state. One TAP line.
 judge() {
@@ -259,6 +261,9 @@ judge() {
 		outcome="ran badly"
 		problems+=("expected: the probe passes (exit 0), or exit 125 naming $what" "$(last_run)")
 	fi
+	if [[ $expect == run && $outcome != ran ]]; then
+		problems+=("expected: the command runs, as what is damaged here only costs a feature" "$(last_run)")
+	fi
 	if ((${#escape[@]})); then
 		ESCAPES+=("$name")
 		fail "$name: ESCAPE ($outcome)" "${escape[@]}" "${problems[@]}" "$(last_run)"
@@ -287,10 +292,10 @@ boot-dir    boot                             refuse /boot                       
 home-fstab  home                             refuse /home                        -
 bind        mnt/bind                         safe   /mnt/bind                    -
 ro-bind-file srv/bound                       safe   /srv/bound                   file
-resolv      etc/resolv.conf                  safe   resolv.conf                  resolv.conf
-profile     nix/var/nix/profiles/system      safe   /nix/var/nix/profiles/system -
-activate    '"${SYSTEM#/}"'/activate safe /nix/var/nix/profiles/system/activate activate
-hostname    etc/hostname                     safe   /etc/hostname                file
+resolv      etc/resolv.conf                  run    resolv.conf                  resolv.conf
+profile     nix/var/nix/profiles/system      run    /nix/var/nix/profiles/system -
+activate    '"${SYSTEM#/}"'/activate run /nix/var/nix/profiles/system/activate activate
+hostname    etc/hostname                     run    /etc/hostname                file
 fstab       etc/fstab                        safe   /etc/fstab                   file
 '
 

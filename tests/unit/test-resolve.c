@@ -321,6 +321,12 @@ Test(resolve, strerror)
 	cr_expect_str_eq(resolve_strerror(-EXDEV), "leads out of the target root");
 	cr_expect_not_null(strstr(resolve_strerror(-EOPNOTSUPP), "openat2"));
 	cr_expect_str_eq(resolve_strerror(-ENOENT), strerror(ENOENT));
+	/* Where symlinks are allowed, ELOOP is a loop, not "a symlink". */
+	cr_expect_str_eq(resolve_strerror_how(-ELOOP, 0),
+			 "a symlink loop, or more than 40 symlinks");
+	cr_expect_str_eq(resolve_strerror_how(-ELOOP, RESOLVE_API), resolve_strerror(-ELOOP));
+	cr_expect_str_eq(resolve_strerror(-ENOLINK), "a symlink leading nowhere");
+	cr_expect_str_eq(resolve_strerror(-EBADFD), "not a regular file");
 }
 
 Test(resolve, file_read)
@@ -510,6 +516,18 @@ Test(resolve, mkdir_p_through_dangling_symlink_creates_nothing_outside)
 		expect_lands_on(fd2, "outside/sub", "mkdir_p up/sub");
 	snprintf(name, sizeof(name), "%s/sub", outside);
 	cr_expect_neq(access(name, F_OK), 0, "%s was created", name);
+}
+
+/* A dangling symlink itself cannot be made a directory or a file: before,
+ * the lookup after the creation said ENOENT, "No such file or directory", for
+ * a /tmp that is there. */
+Test(resolve, dangling_symlink_is_named)
+{
+	int fd = -1;
+
+	cr_expect_eq(resolve_mkdir_p(root_fd, "dangling", 0755, &fd), -ENOLINK);
+	cr_expect_eq(resolve_create_file(root_fd, "dangling", &fd), -ENOLINK);
+	cr_expect_eq(fd, -1);
 }
 
 Test(resolve, mkdir_p_errors)
