@@ -36,6 +36,10 @@ int error_set(struct enter_error **err, int errnum, const char *step, const char
 			e->reason = NULL;
 		va_end(ap);
 	}
+	strip_controls(e->step);
+	strip_controls(e->path);
+	strip_controls(e->detail);
+	strip_controls(e->reason);
 	*err = e;
 	return -errnum;
 }

@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -22,11 +23,19 @@
 int signal_reset_all(void)
 {
 	struct sigaction sa = {.sa_handler = SIG_DFL};
+	/* SIG_DFL, no flags, an empty mask: all zero in every architecture's
+	 * struct kernel_sigaction. */
+	static const unsigned long kernel_dfl[8];
 	sigset_t none;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL); /* fails only for invalid numbers */
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* glibc refuses its own 32 and 33 (EINVAL), and one the caller
+		 * ignored would stay ignored across exec. */
+		if (sigaction(sig, &sa, NULL) < 0)
+			(void)syscall(SYS_rt_sigaction, sig, kernel_dfl, NULL, sizeof(uint64_t));
+	}
 	sigemptyset(&none);
 	return sigprocmask(SIG_SETMASK, &none, NULL) < 0 ? -errno : 0;
 }
@@ -117,6 +126,9 @@ static int build_environment(struct enter_ctx *ctx, const struct enter_plan *pla
 		/* Before activation: target code never gets the caller's terminal. */
 		if (r >= 0 && s->kind == STEP_PIVOT && ctx->pty_sock >= 0)
 			r = hand_over_terminal(ctx, err);
+		/* ROOT as the host sees it: /proc/1/fd/N/.. would lead out. */
+		if (r >= 0 && s->kind == STEP_PIVOT)
+			closep(&ctx->root_fd);
 	}
 	closep(&st.root_fd);
 	closep(&st.resolv_fd);
@@ -146,8 +158,15 @@ static int supervise(pid_t command, int sfd)
 			return 125;
 		if (si.ssi_signo != SIGCHLD) {
 			/* From a terminal (SI_KERNEL) the command got it too. */
-			if (si.ssi_code != SI_KERNEL)
-				(void)kill(command, si.ssi_signo);
+			if (si.ssi_code == SI_KERNEL)
+				continue;
+			(void)kill(command, si.ssi_signo);
+			/* A stopped process keeps these pending until it goes
+			 * on, and enter would wait for ever: wake it, as
+			 * systemd and a shell's kill of a stopped job do. */
+			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP ||
+			    si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT)
+				(void)kill(command, SIGCONT);
 			continue;
 		}
 		for (;;) {
@@ -183,6 +202,12 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) != 0)
 		_exit(125);
 	ctx->report_fd = report_fd;
+	/* Target code (activation, the command) can read /proc/1/fd: pid 1
+	 * keeps none of the caller's fds but those to preserve, which the
+	 * command gets anyway. */
+	int keep[] = {report_fd, ctx->root_fd, ctx->pty_sock};
+
+	close_all_except(3 + ctx->preserve_fds, keep, ELEMENTSOF(keep));
 
 	/* Pid 1 only receives signals it has a handler for; they stay blocked
 	 * (since the caller's fork) and are read from the signalfd. */
@@ -212,6 +237,12 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 		fail(report_fd, err);
 	}
 	(void)close(report_fd);
+	/* The command has its fds. Pid 1 keeps its signalfd alone: whatever
+	 * else it holds (the caller's fds) the command, root inside, would
+	 * reach through /proc/1/fd. */
+	if (sfd > 3)
+		(void)close_range(3, sfd - 1, 0);
+	(void)close_range(sfd < 3 ? 3 : sfd + 1, ~0U, 0);
 
 	code = supervise(pid, sfd);
 	/* Everything the command left behind, so that the target's

@@ -75,6 +75,8 @@ char **strv_copy(char *const *v);
 int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
 bool hostname_valid(const char *s);
 bool same_inode(int a, int b); /* both fds on one inode of one filesystem */
+void close_all_except(int from, int *keep, size_t n);
+void strip_controls(char *s);
 char *hostname_first_line(char *text);
 
 /* error.c */

@@ -20,6 +20,7 @@ void log_msg(struct enter_ctx *ctx, enum enter_log_level level, const char *fmt,
 		msg = NULL; /* undefined after a failing vasprintf() */
 		return;
 	}
+	strip_controls(msg);
 	if (ctx->report_fd >= 0)
 		(void)report_send_log(ctx->report_fd, level, msg);
 	else

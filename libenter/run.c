@@ -80,6 +80,7 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 		 struct relay_state *rs, struct enter_error **err)
 {
 	int wstatus = 0;
+	pid_t w;
 
 	for (;;) {
 		bool pty = rs->pty.master >= 0;
@@ -123,8 +124,11 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 			break;
 	}
 
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+	while ((w = waitpid(pid, &wstatus, 0)) < 0 && errno == EINTR)
 		;
+	if (w < 0)
+		error_set(err, errno, "wait", NULL, NULL, "pid 1 of the namespace: %s",
+			  strerror(errno));
 	pty_relay_stop(&rs->pty);
 	/* Pid 1 is gone and with it every writer: read what is left. */
 	while (rs->report_open && report_receive(report_fd, ctx, err) > 0)
@@ -201,6 +205,8 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 	struct enter_plan *plan = NULL;
 	struct enter_error *ignored = NULL;
 	struct signalfd_siginfo si;
+	struct sigaction chld, chld_waitable;
+	bool chld_changed = false;
 	sigset_t mask, old;
 	int sfd, r;
 
@@ -212,6 +218,18 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 	r = plan_build(ctx, argv, environ, false, &plan, err);
 	if (r < 0)
 		return r;
+
+	/* With SIGCHLD ignored (which survives exec: a parent that never
+	 * waits) or SA_NOCLDWAIT (a library caller's), the kernel reaps pid 1
+	 * itself and its status is lost: make it waitable for the run. */
+	if (sigaction(SIGCHLD, NULL, &chld) == 0 &&
+	    (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT))) {
+		chld_waitable = chld;
+		if (chld_waitable.sa_handler == SIG_IGN)
+			chld_waitable.sa_handler = SIG_DFL;
+		chld_waitable.sa_flags &= ~SA_NOCLDWAIT;
+		chld_changed = sigaction(SIGCHLD, &chld_waitable, NULL) == 0;
+	}
 
 	sigemptyset(&mask);
 	for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
@@ -228,6 +246,8 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 		;
 	closep(&sfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (chld_changed)
+		(void)sigaction(SIGCHLD, &chld, NULL);
 	plan_free(plan);
 	enter_error_free(ignored);
 	return r;

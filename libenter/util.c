@@ -141,6 +141,36 @@ void buf_json_string(struct buf *b, const char *s)
 
 /* A name sethostname() and colmena accept: letters, digits, '-' and '.',
  * not starting with '-' or '.', at most 64 bytes. */
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Closes every fd from @from up but those in @keep (-1 entries ignored), a
+ * close_range() per gap. */
+void close_all_except(int from, int *keep, size_t n)
+{
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < from)
+			continue;
+		if (keep[i] > from)
+			(void)close_range(from, keep[i] - 1, 0);
+		from = keep[i] + 1;
+	}
+	(void)close_range(from, ~0U, 0);
+}
+
+/* Messages carry target data (fstab sources, paths, what activation says
+ * through a report record): no byte of it may steer the administrator's
+ * terminal.  Control characters become '?'. */
+void strip_controls(char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 bool same_inode(int a, int b)
 {
 	struct stat sa, sb;

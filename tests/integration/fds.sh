@@ -51,6 +51,24 @@ else
 	fail "activation gets only 0 1 2 (and ls's own fd)" "got: $fds"
 fi
 
+# Nor through pid 1, whose fds target code can open as /proc/1/fd/N (it is
+# root in the namespace): while activation ran, pid 1 held the caller's fds
+# and ROOT's directory fd from the host, whose .. leads out of ROOT.
+P=$T/pid1scan
+make_root "$P"
+activate=$P$(readlink "$P/nix/var/nix/profiles/system-1-link")/activate
+cat >>"$activate" <<'EOF'
+for f in /proc/1/fd/*; do
+	echo "${f##*/} $(readlink "$f") $([ -d "$f" ] && echo dir)"
+done >/run/pid1-fds
+EOF
+run_cmd "$ENTER" "$P" -- cat /run/pid1-fds 7<"$T" 9</dev/null
+expect_ok "activation listing the fds of pid 1 runs"
+# (The namespace's own / it may hold: its .. is itself.)
+expect_no_match "during activation, pid 1 holds no directory but the new /" "$OUT" \
+	'^[0-9]+ (/[^ ]+|[^/ ][^ ]*) dir$'
+expect_no_match "during activation, pid 1 holds none of the caller's fds (7, 9)" "$OUT" '^[79] '
+
 # --- --preserve-fds
 
 echo three >"$T/f3"

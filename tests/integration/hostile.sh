@@ -124,3 +124,15 @@ rm "$R/etc/hostname"
 mkfifo "$R/etc/hostname"
 TIMEOUT=15 run_cmd "$ENTER" "$R" --hostname fifo -- /bin/busybox true
 expect_ne "etc/hostname is a fifo: enter does not hang on it" 124 "$STATUS"
+
+# --- target text in messages cannot steer the administrator's terminal
+
+# An fstab source with escape sequences (clear screen, set the title) ends up
+# in the error line; so does what activation writes as a report record
+# (target code that opens /proc/1/fd/N was able to reach the pipe before).
+new_case escapes
+printf 'LABEL=\033[2J\033]0;owned\007x /boot ext4 defaults 0 2\n' >"$R/etc/fstab"
+expect_status 125 "$ENTER" "$R" --no-activate -- /bin/busybox true
+expect_no_match "fstab source with escape sequences: no control character on stderr" \
+	"$(tr -d '\n' <"$T/stderr" | tr '\000-\037\177' '#')" '#'
+expect_contains "fstab source with escape sequences: the source is still named" "$ERR" 'LABEL=?[2J?]0;owned?x'
