@@ -226,11 +226,17 @@ static int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_s
 static int make_dir(const struct step *s, struct exec_state *st, struct enter_error **err)
 {
 	_cleanup_close_ int fd = -1;
+	mode_t umask_saved;
 	int r;
 
-	/* In-root creation, then a look without symlinks: the result must be a
-	 * real directory.  The mode is the plan's, whatever the umask. */
-	r = resolve_mkdir_p(st->root_fd, s->target, 0700, &fd);
+	/* Created with the plan's mode (umask 0: mkdir(2) keeps the sticky
+	 * bit of 1777): a directory made 0700 and chmod'ed next would stay
+	 * 0700 for good if we are killed in between, as the next run finds
+	 * it there and plans nothing for it.  Then a look without symlinks:
+	 * the result must be a real directory. */
+	umask_saved = umask(0);
+	r = resolve_mkdir_p(st->root_fd, s->target, s->mode, &fd);
+	(void)umask(umask_saved);
 	if (r >= 0) {
 		closep(&fd);
 		r = resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, RESOLVE_API, &fd);

@@ -194,6 +194,13 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 	closep(&rs.pty_sock);
 	if (err && *err)
 		return -(*err)->errnum;
+	/* Pid 1 hands the command's status on with _exit(): a signal is its
+	 * own death (the OOM killer, a kill from outside), which took the
+	 * setup or the command with it. */
+	if (WIFSIGNALED(wstatus))
+		return error_set(err, ECANCELED, "init", NULL, NULL,
+				 "pid 1 of the new namespaces killed by signal %d (%s)",
+				 WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
 	*status = status_of(wstatus);
 	return 0;
 }
