@@ -118,7 +118,8 @@ int main(int argc, char *argv[])
 		if (argv[i][0] == '\0')
 			argv[i] = NULL;
 	if (!n_cmds || !runs)
-		errx(2, "usage: measure [-n RUNS] [-w WARMUP] [-r RAWFILE] @LABEL CMD [ARGS...]...");
+		errx(2,
+		     "usage: measure [-n RUNS] [-w WARMUP] [-r RAWFILE] @LABEL CMD [ARGS...]...");
 
 	for (size_t r = 0; r < warmup + runs; r++)
 		for (size_t c = 0; c < n_cmds; c++) {
@@ -153,8 +154,12 @@ int main(int argc, char *argv[])
 	}
 	if (raw)
 		fclose(raw);
-	for (size_t c = 0; c < n_cmds; c++)
+	int status = 0;
+
+	for (size_t c = 0; c < n_cmds; c++) {
 		if (cmds[c].failed)
-			return 1;
-	return 0;
+			status = 1;
+		free(cmds[c].ns);
+	}
+	return status;
 }
