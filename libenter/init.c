@@ -199,8 +199,17 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 	int sfd, code;
 
 	/* If the caller dies, so do we, and with us the whole namespace. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) != 0)
-		_exit(125);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+		error_set(&err, errno, "prctl", NULL, "PR_SET_PDEATHSIG", NULL);
+		fail(report_fd, err);
+	}
+	code = poll(&pfd, 1, 0);
+	if (code > 0)
+		_exit(125); /* the caller is gone already: nobody to tell */
+	if (code < 0) {
+		error_set(&err, errno, "poll", NULL, "the caller's life pipe", NULL);
+		fail(report_fd, err);
+	}
 	ctx->report_fd = report_fd;
 	/* Target code (activation, the command) can read /proc/1/fd: pid 1
 	 * keeps none of the caller's fds but those to preserve, which the
@@ -216,8 +225,10 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 		sigaddset(&mask, forwarded[i]);
 		(void)sigaction(forwarded[i], &sa, NULL);
 	}
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		fail(report_fd, NULL);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		error_set(&err, errno, "sigprocmask", NULL, NULL, NULL);
+		fail(report_fd, err);
+	}
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
 		error_set(&err, errno, "signalfd", NULL, NULL, NULL);

@@ -135,7 +135,8 @@ static bool exists_in_root(int root_fd, const char *path)
 }
 
 /* The target's name: its etc/hostname, else the one in the system profile. */
-static int plan_hostname(struct enter_ctx *ctx, const char *system, struct enter_plan *plan)
+static int plan_hostname(struct enter_ctx *ctx, const char *system, struct enter_plan *plan,
+			 struct enter_error **err)
 {
 	_cleanup_free_ char *from_system = NULL;
 	const char *candidates[] = {"/etc/hostname", NULL};
@@ -151,9 +152,17 @@ static int plan_hostname(struct enter_ctx *ctx, const char *system, struct enter
 
 	for (size_t i = 0; i < ELEMENTSOF(candidates) && candidates[i]; i++) {
 		_cleanup_free_ char *data = NULL;
+		int r = resolve_file_read(ctx->root_fd, candidates[i], 256, &data);
 
-		if (resolve_file_read(ctx->root_fd, candidates[i], 256, &data) < 0)
+		/* No file there, or none that holds a name: the next candidate.
+		 * Any other error would silently make the target "localhost",
+		 * and colmena would pick the wrong node. */
+		if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP || r == -EBADFD)
 			continue;
+		if (r < 0)
+			return error_set(err, -r, "hostname", candidates[i], NULL,
+					 "%s; --hostname NAME enters without reading it",
+					 resolve_strerror(r));
 		char *name = hostname_first_line(data);
 
 		if (!hostname_valid(name)) {
@@ -542,11 +551,22 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	const char *system = nixos ? ctx->system : NULL;
 	int r;
 
-	if (nixos && !exists_in_root(ctx->root_fd, "/etc/NIXOS") && !check) {
-		r = error_set(err, ENOENT, "check", ctx->root, NULL,
-			      "not a NixOS root (no /etc/NIXOS); --generic enters any Linux root");
-		error_set_exit_code(*err, 126);
-		return r;
+	if (nixos && !check) {
+		_cleanup_close_ int fd = -1;
+
+		/* Only a missing file (or a path that leads nowhere) says "not
+		 * NixOS"; a read error says nothing about the target. */
+		r = resolve_at(ctx->root_fd, "/etc/NIXOS", O_PATH, 0, &fd);
+		if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP) {
+			r = error_set(err, ENOENT, "check", ctx->root, NULL,
+				      "not a NixOS root (no /etc/NIXOS); --generic enters any "
+				      "Linux root");
+			error_set_exit_code(*err, 126);
+			return r;
+		}
+		if (r < 0)
+			return error_set(err, -r, "check", "/etc/NIXOS", NULL, "%s",
+					 resolve_strerror(r));
 	}
 
 	plan = calloc(1, sizeof(*plan));
@@ -597,7 +617,7 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	r = plan_mounts(ctx, plan);
 	if (r < 0)
 		return r;
-	r = plan_hostname(ctx, system, plan);
+	r = plan_hostname(ctx, system, plan, err);
 	if (r < 0)
 		return r;
 	r = plan_add(plan, STEP_HOSTNAME, plan->hostname, NULL, NULL, NULL, 0,

@@ -30,9 +30,13 @@ int resolve_at(int root_fd, const char *path, int open_flags, unsigned how_flags
 		path++;
 	if (!*path)
 		path = ".";
-	do
+	/* EAGAIN: a mount or rename anywhere in the system raced with a ".."
+	 * under RESOLVE_IN_ROOT, and the kernel asks us to try again. */
+	for (int tries = 0;; tries++) {
 		fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-	while (fd < 0 && errno == EINTR);
+		if (fd >= 0 || !(errno == EINTR || (errno == EAGAIN && tries < 64)))
+			break;
+	}
 	if (fd < 0)
 		return errno == ENOSYS ? -EOPNOTSUPP : -errno;
 	*ret_fd = fd;

@@ -57,6 +57,7 @@ static int status_of(int wstatus)
 
 struct relay_state {
 	bool report_open;
+	bool report_lost;
 	int pty_sock; /* until pid 1 sent the master, or -1 */
 	struct pty_relay pty;
 };
@@ -101,9 +102,13 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 		if (p[2].revents) {
 			int r = report_receive(report_fd, ctx, err);
 
-			if (r < 0)
-				error_set(err, -r, "report", NULL, NULL,
-					  "unreadable report from the child: %s", strerror(-r));
+			/* Records are lost, not the command: its status still
+			 * comes from pid 1 (a 125 of its own is an error below). */
+			if (r < 0) {
+				log_msg(ctx, ENTER_LOG_WARNING,
+					"unreadable report from the child: %s", strerror(-r));
+				rs->report_lost = true;
+			}
 			if (r <= 0)
 				rs->report_open = false;
 		}
@@ -192,6 +197,9 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 	}
 	wstatus = relay(ctx, pid, pidfd, report_rd, sfd, &rs, err);
 	closep(&rs.pty_sock);
+	if (rs.report_lost && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 125)
+		error_set(err, EIO, "report", NULL, NULL,
+			  "pid 1 failed, and its report of why was lost");
 	if (err && *err)
 		return -(*err)->errnum;
 	/* Pid 1 hands the command's status on with _exit(): a signal is its
@@ -241,7 +249,12 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 	sigemptyset(&mask);
 	for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
 		sigaddset(&mask, forwarded[i]);
-	pthread_sigmask(SIG_BLOCK, &mask, &old);
+	r = pthread_sigmask(SIG_BLOCK, &mask, &old);
+	if (r != 0) {
+		/* Unblocked, they would kill enter instead of reaching the command. */
+		r = error_set(err, r, "sigprocmask", NULL, NULL, NULL);
+		goto out;
+	}
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		r = error_set(err, errno, "signalfd", NULL, NULL, NULL);
@@ -253,6 +266,7 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 		;
 	closep(&sfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+out:
 	if (chld_changed)
 		(void)sigaction(SIGCHLD, &chld, NULL);
 	plan_free(plan);
