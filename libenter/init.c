@@ -249,11 +249,9 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 	}
 	(void)close(report_fd);
 	/* The command has its fds. Pid 1 keeps its signalfd alone: whatever
-	 * else it holds (the caller's fds) the command, root inside, would
+	 * else it holds (the fds to preserve) the command, root inside, would
 	 * reach through /proc/1/fd. */
-	if (sfd > 3)
-		(void)close_range(3, sfd - 1, 0);
-	(void)close_range(sfd < 3 ? 3 : sfd + 1, ~0U, 0);
+	close_all_except(3, &sfd, 1);
 
 	code = supervise(pid, sfd);
 	/* Everything the command left behind, so that the target's

@@ -197,11 +197,7 @@ wait_gone() {
 # exits_within PID SECONDS: like wait_exit, but a process still running at
 # the deadline is left alone (status 1), for the caller to unblock.
 exits_within() {
-	local deadline=$(($(now_ms) + $2 * 1000))
-	while running "$1"; do
-		(($(now_ms) > deadline)) && return 1
-		sleep 0.01
-	done 2>/dev/null
+	wait_gone "$1" "$2" 2>/dev/null || return 1
 	STATUS=0
 	wait "$1" 2>/dev/null || STATUS=$?
 }

@@ -347,6 +347,19 @@ run_case() {
 	judge "$@"
 }
 
+# esp_efi_case NAME UUID MARKER LINK: /boot from the ESP with UUID (whose
+# marker.conf holds MARKER and whose efi entry is LINK), /boot/efi from the
+# second ESP: refused at /boot/efi.
+esp_efi_case() {
+	new_case "$1"
+	mkdir -p "$R/boot/efi"
+	fstab_line "UUID=$2 /boot ext4 defaults 0 2
+UUID=$EFI_UUID /boot/efi ext4 defaults 0 2"
+	OPTS=(--no-activate)
+	WANT=(/boot/loader/entries/marker.conf="$3" /boot/efi/loader/entries/marker.conf=esp-efi)
+	run_case "/boot/efi as $4 on the mounted ESP" refuse /boot/efi
+}
+
 matrix() {
 	local name rel expect what leaf variant cases=0
 	while read -r name rel expect what leaf; do
@@ -371,23 +384,9 @@ matrix() {
 	# not put the second ESP over the target's /etc (a mount point is a
 	# real directory, checked where the mount happens, not only in ROOT
 	# before /boot is mounted on it).
-	new_case esp-efi-link
-	mkdir -p "$R/boot/efi"
-	fstab_line "UUID=$ESPLINK_UUID /boot ext4 defaults 0 2
-UUID=$EFI_UUID /boot/efi ext4 defaults 0 2"
-	OPTS=(--no-activate)
-	WANT=(/boot/loader/entries/marker.conf=esp-link /boot/efi/loader/entries/marker.conf=esp-efi)
-	run_case "/boot/efi as efi -> /etc on the mounted ESP" refuse /boot/efi
-	cases=$((cases + 1))
-
-	new_case esp-efi-up
-	mkdir -p "$R/boot/efi"
-	fstab_line "UUID=$ESPUP_UUID /boot ext4 defaults 0 2
-UUID=$EFI_UUID /boot/efi ext4 defaults 0 2"
-	OPTS=(--no-activate)
-	WANT=(/boot/loader/entries/marker.conf=esp-up /boot/efi/loader/entries/marker.conf=esp-efi)
-	run_case "/boot/efi as efi -> ../../../../canary/dir on the mounted ESP" refuse /boot/efi
-	cases=$((cases + 1))
+	esp_efi_case esp-efi-link "$ESPLINK_UUID" esp-link "efi -> /etc"
+	esp_efi_case esp-efi-up "$ESPUP_UUID" esp-up "efi -> ../../../../canary/dir"
+	cases=$((cases + 2))
 
 	# --bind over a destination that leads to / inside ROOT: in-root,
 	# so allowed, but the command must still find its own root.

@@ -528,18 +528,25 @@ took "measuring the setup times (${#CONFIGS[@]} x 5 runs)"
 
 # ---------------------------------------------------------------- the storm
 
+# launch_run NAME CONFIG WHAT: a run of CONFIG (pick_run chooses its
+# command, variant and delay), started, and this shell back after its delay,
+# when WHAT (the kill) is due.
+launch_run() {
+	pick_run "$2"
+	setup_run "$1" "$2" "$VARIANT" enter "$FRESH"
+	ms "$DELAY"
+	RUN_DESC+=", $3 $MS ms after the start"
+	start_run
+	pause_us $((DELAY - (${EPOCHREALTIME/[.,]/} - RUN_T0)))
+}
+
 for ((i = 1; i <= KILL_ITERATIONS; i++)); do
 	config=${CONFIGS[i % ${#CONFIGS[@]}]}
 	if ((i % (10 * ${#CONFIGS[@]}) < ${#CONFIGS[@]})); then
 		calibrate "cal$i" "$config"
 		[[ -z $NO_SETUP_TIME ]] || exit 1
 	fi
-	pick_run "$config"
-	setup_run "$i" "$config" "$VARIANT" enter "$FRESH"
-	ms "$DELAY"
-	RUN_DESC+=", killed $MS ms after the start"
-	start_run
-	pause_us $((DELAY - (${EPOCHREALTIME/[.,]/} - RUN_T0)))
+	launch_run "$i" "$config" killed
 	judge_run "$config" 137 KILL
 done
 took "the storm ($KILL_ITERATIONS runs)"
@@ -677,12 +684,7 @@ done
 # nothing be left.
 for ((i = 1; i <= INIT_ITERATIONS; i++)); do
 	config=${CONFIGS[i % ${#CONFIGS[@]}]}
-	pick_run "$config"
-	setup_run "init$i" "$config" "$VARIANT" enter "$FRESH"
-	ms "$DELAY"
-	RUN_DESC+=", its init killed $MS ms after the start"
-	start_run
-	pause_us $((DELAY - (${EPOCHREALTIME/[.,]/} - RUN_T0)))
+	launch_run "init$i" "$config" "its init killed"
 	if init_of 5; then
 		RUN_DESC+=" (pid $INIT_PID)"
 		kill -KILL "$INIT_PID" 2>/dev/null || true

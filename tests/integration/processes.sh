@@ -16,14 +16,6 @@ ps_of() {
 	done
 }
 
-# kill_pids PID...: this test's own leftovers, by pid.
-kill_pids() {
-	local pid
-	for pid in "$@"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-}
-
 # expect_gone DESC MARKER: right now, no process has MARKER in its command line.
 expect_gone() {
 	local left
