@@ -208,14 +208,14 @@ _public_ int enter_set_env(struct enter_ctx *ctx, const char *name, const char *
 		return -EINVAL;
 	if (value ? xasprintf(&entry, "%s=%s", name, value) < 0 : !(entry = strdup(name)))
 		return -ENOMEM;
-	return strv_consume(&ctx->env_set, entry);
+	return strv_append(&ctx->env_set, &ctx->n_env_set, entry);
 }
 
 _public_ int enter_keep_env(struct enter_ctx *ctx, const char *name)
 {
 	if (!ctx || !env_name_valid(name))
 		return -EINVAL;
-	return strv_push(&ctx->env_keep, name);
+	return strv_append(&ctx->env_keep, &ctx->n_env_keep, strdup(name));
 }
 
 _public_ int enter_set_preserve_fds(struct enter_ctx *ctx, int n)

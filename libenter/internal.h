@@ -18,6 +18,12 @@
 #define _cleanup_(f)   __attribute__((cleanup(f)))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 
 /* Closes and forgets: also safe to call by hand before the cleanup runs. */
 static inline void closep(int *fd)
@@ -70,6 +76,9 @@ static inline bool streq(const char *a, const char *b)
 size_t strv_length(char *const *v);
 int strv_push(char ***v, const char *s); /* appends a copy */
 int strv_consume(char ***v, char *s);	 /* appends s, freed on failure */
+/* Appends s to a list of *n that only strv_append() grew (or NULL), in
+ * amortised constant time; s is freed on failure. */
+int strv_append(char ***v, size_t *n, char *s);
 char *strv_find_prefix(char *const *v, const char *prefix);
 char **strv_copy(char *const *v);
 int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
@@ -210,8 +219,10 @@ struct enter_ctx {
 	uint64_t boot_min_free;
 	struct bind_spec *binds;
 	size_t n_binds;
-	char **env_set;
-	char **env_keep;
+	char **env_set; /* grown by strv_append() */
+	size_t n_env_set;
+	char **env_keep; /* grown by strv_append() */
+	size_t n_env_keep;
 	int preserve_fds;
 	enter_log_fn log_fn;
 	void *log_userdata;

@@ -42,6 +42,35 @@ int strv_consume(char ***v, char *s)
 	return 0;
 }
 
+/* Slots a list of @n grown by strv_append() has: powers of two, so that n
+ * appends cost O(n) in all. */
+static size_t strv_slots(size_t n)
+{
+	size_t slots = 8;
+
+	while (slots < n + 1)
+		slots *= 2;
+	return slots;
+}
+
+int strv_append(char ***v, size_t *n, char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	if (!*v || strv_slots(*n + 1) != strv_slots(*n)) {
+		char **nv = realloc(*v, strv_slots(*n + 1) * sizeof(char *));
+
+		if (!nv) {
+			free(s);
+			return -ENOMEM;
+		}
+		*v = nv;
+	}
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+	return 0;
+}
+
 int strv_push(char ***v, const char *s)
 {
 	return strv_consume(v, strdup(s));

@@ -284,6 +284,76 @@ Test(env, set_applies_in_order)
 	cr_expect_str_eq(env_get(out, "C") ?: "(unset)", "C=3");
 }
 
+/* The winners keep the order in which they were given: fixed variables
+ * first, then what is passed through, then --setenv. */
+Test(env, order_of_the_winners)
+{
+	char *host[] = {"TZ=UTC", "TERM=xterm", NULL};
+	char *set[] = {"Z=1", "A=1", "TZ=CET", "M=1", "Z=2", NULL};
+	static const char *const want[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/root",
+		"USER=root",
+		"LOGNAME=root",
+		"IN_NIXOS_ENTER=1",
+		"TERM=xterm",
+		"A=1",
+		"TZ=CET",
+		"M=1",
+		"Z=2",
+		NULL,
+	};
+	const struct env_opts opts = {.generic = true, .set = set};
+	_cleanup_strv_ char **out = NULL;
+
+	cr_assert_eq(env_build(host, &opts, &out), 0);
+	for (size_t i = 0; want[i]; i++)
+		cr_expect_str_eq(out[i] ?: "(end)", want[i]);
+	cr_expect_eq(strv_length(out), ELEMENTSOF(want) - 1);
+}
+
+/* Thousands of assignments, most of them to a name set before (the
+ * replacement path that once searched the whole list each time). */
+Test(env, many_assignments)
+{
+	enum { N = 20000 };
+	_cleanup_strv_ char **set = calloc(N + 1, sizeof(char *));
+	_cleanup_strv_ char **keep = calloc(N / 2 + 1, sizeof(char *));
+	_cleanup_strv_ char **host = calloc(N / 2 + 1, sizeof(char *));
+	_cleanup_strv_ char **out = NULL;
+	struct env_opts opts = {.shell = "/bin/sh"};
+
+	cr_assert(set && keep && host);
+	/* V0..V999 set, reset, and every third removed; K0.. kept from the host */
+	for (size_t i = 0; i < N; i++)
+		cr_assert_geq(i % 3 == 2 && i >= 1000 ? xasprintf(&set[i], "V%zu", i % 1000)
+						      : xasprintf(&set[i], "V%zu=%zu", i % 1000, i),
+			      0);
+	for (size_t i = 0; i < N / 2; i++) {
+		cr_assert_geq(xasprintf(&keep[i], "K%zu", N / 2 - 1 - i), 0);
+		cr_assert_geq(xasprintf(&host[i], "K%zu=%s", i, i % 2 ? "odd" : "even"), 0);
+	}
+	opts.set = set;
+	opts.keep = keep;
+	cr_assert_eq(env_build(host, &opts, &out), 0);
+	for (size_t v = 0; v < 1000; v += 7) {
+		char name[16];
+		size_t last = N - 1000 + v; /* the last assignment to V<v> */
+
+		snprintf(name, sizeof(name), "V%zu", v);
+		if (last % 3 == 2) {
+			cr_expect_null(env_get(out, name));
+		} else {
+			char want[32];
+
+			snprintf(want, sizeof(want), "V%zu=%zu", v, last);
+			cr_expect_str_eq(env_get(out, name) ?: "(unset)", want);
+		}
+	}
+	cr_expect_str_eq(env_get(out, "K4242") ?: "(unset)", "K4242=even");
+	cr_expect_str_eq(env_get(out, "K9999") ?: "(unset)", "K9999=odd");
+}
+
 Test(env, name_valid)
 {
 	static const struct {
