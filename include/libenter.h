@@ -231,6 +231,20 @@ int enter_set_preserve_fds(struct enter_ctx *ctx, int n);
 int enter_set_log(struct enter_ctx *ctx, enter_log_fn fn, void *userdata);
 
 /**
+ * enter_set_log_level() - how detailed the messages are
+ * @ctx:   context
+ * @level: the least important level produced: ENTER_LOG_INFO by default,
+ *         ENTER_LOG_DEBUG for a line per step (what a --verbose prints)
+ *
+ * Messages less important than @level are not produced at all, in the
+ * caller or in the child, where each would cost a write to the caller.
+ *
+ * Returns: 0, or -EINVAL for an unknown level.
+ * Since: 0.1
+ */
+int enter_set_log_level(struct enter_ctx *ctx, enum enter_log_level level);
+
+/**
  * enter_plan() - what enter_run() would do, without doing it
  * @ctx:      context
  * @argv:     the command, NULL-terminated, or NULL for the target's login shell

@@ -53,6 +53,7 @@ _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 	ctx->root = TAKE_PTR(canonical);
 	ctx->root_fd = fd;
 	ctx->report_fd = -1;
+	ctx->log_level = ENTER_LOG_INFO;
 	ctx->pty_sock = -1;
 	ctx->boot = ENTER_BOOT_AUTO;
 	ctx->boot_min_free = 64ull << 20;
@@ -232,6 +233,14 @@ _public_ int enter_set_log(struct enter_ctx *ctx, enter_log_fn fn, void *userdat
 		return -EINVAL;
 	ctx->log_fn = fn;
 	ctx->log_userdata = userdata;
+	return 0;
+}
+
+_public_ int enter_set_log_level(struct enter_ctx *ctx, enum enter_log_level level)
+{
+	if (!ctx || level < ENTER_LOG_ERROR || level > ENTER_LOG_DEBUG)
+		return -EINVAL;
+	ctx->log_level = level;
 	return 0;
 }
 

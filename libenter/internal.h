@@ -225,6 +225,7 @@ struct enter_ctx {
 	size_t n_env_keep;
 	int preserve_fds;
 	enter_log_fn log_fn;
+	enum enter_log_level log_level; /* the least important produced */
 	void *log_userdata;
 	int report_fd; /* in the forked child: log records go to the parent */
 	int pty_sock;  /* in the forked child: where the pty master goes, or -1 */

@@ -11,7 +11,7 @@ void log_msg(struct enter_ctx *ctx, enum enter_log_level level, const char *fmt,
 	va_list ap;
 	int n;
 
-	if (ctx->report_fd < 0 && !ctx->log_fn)
+	if (level > ctx->log_level || (ctx->report_fd < 0 && !ctx->log_fn))
 		return;
 	va_start(ap, fmt);
 	n = vasprintf(&msg, fmt, ap);

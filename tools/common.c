@@ -45,8 +45,7 @@ void log_to_stderr(void *userdata, enum enter_log_level level, const char *msg)
 		fprintf(stderr, "%s: %s\n", program_name, msg);
 		break;
 	case ENTER_LOG_DEBUG:
-		if (opt_verbose)
-			fprintf(stderr, "%s: %s\n", program_name, msg);
+		fprintf(stderr, "%s: %s\n", program_name, msg);
 		break;
 	}
 }
@@ -374,6 +373,7 @@ struct enter_ctx *context_for(const struct settings *s, int *ret_code)
 		return NULL;
 	}
 	enter_set_log(ctx, log_to_stderr, NULL);
+	enter_set_log_level(ctx, opt_verbose ? ENTER_LOG_DEBUG : ENTER_LOG_INFO);
 	return ctx;
 }
 

@@ -68,6 +68,24 @@ expect_eq "ls / inside lists exactly ROOT's entries" "$outside" "$inside"
 run_cmd "$ENTER" --verbose "$R" -- true
 expect_ok "--verbose runs"
 expect_no_match "--verbose: entered with pivot_root, not chroot" "$ERR" '(^|[^_[:alnum:]])chroot([^_[:alnum:]]|$)'
+expect_match "--verbose: a line per step" "$ERR" '^enter: proc /proc$'
+run_cmd "$ENTER" "$R" --no-activate -- /bin/busybox true
+expect_eq "without --verbose: nothing on stderr" "" "$ERR"
+
+# Each debug record pid 1 sends is a write that wakes enter: none unless
+# --verbose asked for them (a record is u16 length, 'L', i32 level 3).
+if command -v strace >/dev/null; then
+	debug_records() {
+		strace -f -qq -e trace=write -e signal=none -o "$T/trace" "$ENTER" "$@" "$R" -- true \
+			>/dev/null 2>&1
+		grep -c 'L\\3\\0\\0\\0' "$T/trace"
+	}
+	expect_eq "without --verbose pid 1 sends no debug records" 0 "$(debug_records)"
+	n=$(debug_records --verbose)
+	check "with --verbose pid 1 sends them (the count can fail: $n)" test "$n" -gt 5
+else
+	pass "debug records not counted # SKIP strace not installed"
+fi
 
 # --- --help, --version
 

@@ -153,6 +153,7 @@ Test(report, log_levels_and_percent)
 {
 	struct enter_error *err = NULL;
 
+	cr_assert_eq(enter_set_log_level(ctx, ENTER_LOG_DEBUG), 0);
 	cr_assert_eq(report_send_log(fds[1], ENTER_LOG_DEBUG, "50%s %d %n"), 0);
 	cr_assert_eq(report_receive(fds[0], ctx, &err), 1);
 	cr_expect_eq(log_seen.level, ENTER_LOG_DEBUG);
@@ -169,6 +170,49 @@ Test(report, log_without_callback_is_dropped)
 	cr_expect_eq(report_receive(fds[0], ctx, &err), 1);
 	cr_expect_null(err);
 	cr_expect_eq(log_seen.calls, 0);
+}
+
+Test(report, log_level_info_by_default)
+{
+	log_msg(ctx, ENTER_LOG_DEBUG, "step %d", 1);
+	cr_expect_eq(log_seen.calls, 0, "debug messages are off by default");
+	log_msg(ctx, ENTER_LOG_INFO, "mounting %s", "/boot");
+	cr_expect_eq(log_seen.calls, 1);
+	cr_expect_str_eq(log_seen.msg, "mounting /boot");
+
+	cr_assert_eq(enter_set_log_level(ctx, ENTER_LOG_DEBUG), 0);
+	log_msg(ctx, ENTER_LOG_DEBUG, "step %d", 2);
+	cr_expect_eq(log_seen.calls, 2);
+	cr_expect_str_eq(log_seen.msg, "step 2");
+
+	cr_assert_eq(enter_set_log_level(ctx, ENTER_LOG_WARNING), 0);
+	log_msg(ctx, ENTER_LOG_INFO, "quiet");
+	cr_expect_eq(log_seen.calls, 2);
+
+	cr_expect_eq(enter_set_log_level(ctx, (enum enter_log_level)(ENTER_LOG_DEBUG + 1)),
+		     -EINVAL);
+	cr_expect_eq(enter_set_log_level(ctx, (enum enter_log_level) - 1), -EINVAL);
+	cr_expect_eq(enter_set_log_level(NULL, ENTER_LOG_DEBUG), -EINVAL);
+}
+
+/* In the child a message is a write to the parent: one not wanted is never
+ * written (each used to wake the parent once per step). */
+Test(report, unwanted_level_not_sent)
+{
+	struct enter_error *err = NULL;
+
+	ctx->report_fd = fds[1];
+	log_msg(ctx, ENTER_LOG_DEBUG, "bind /dev");
+	ctx->report_fd = -1;
+	cr_expect_eq(read(fds[0], (char[1]){0}, 1), -1, "nothing in the pipe");
+	cr_expect_eq(errno, EAGAIN);
+
+	cr_assert_eq(enter_set_log_level(ctx, ENTER_LOG_DEBUG), 0);
+	ctx->report_fd = fds[1];
+	log_msg(ctx, ENTER_LOG_DEBUG, "bind /dev");
+	ctx->report_fd = -1;
+	cr_expect_eq(report_receive(fds[0], ctx, &err), 1);
+	cr_expect_str_eq(log_seen.msg, "bind /dev");
 }
 
 Test(report, several_records_in_one_read)
