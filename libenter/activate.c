@@ -11,30 +11,40 @@
 
 #include "internal.h"
 
+struct program {
+	const struct enter_plan *plan;
+	char *const *argv;
+};
+
+/* The child's side of spawn(): pid 1 sleeps until the exec. */
+static int program_main(void *data)
+{
+	const struct program *p = data;
+	int out = 2;
+
+	(void)signal_reset_all();
+	if (p->plan->flags & ENTER_SILENT) {
+		out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (out < 0 || dup2(out, 2) < 0)
+			_exit(127);
+	}
+	/* Activation gets 0, 1 and 2, none of the caller's other fds. */
+	if (dup2(out, 1) < 0 || chdir("/") < 0 || close_range(3, ~0U, 0) < 0)
+		_exit(127);
+	if ((p->plan->flags & ENTER_HARDENED) && hardened_apply(NULL) < 0)
+		_exit(126);
+	execve(p->argv[0], p->argv, p->plan->envp);
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
 static int run_and_wait(const struct enter_plan *plan, char *const argv[], int *ret_status)
 {
+	struct program program = {plan, argv};
 	pid_t pid, w;
 
-	pid = fork();
+	pid = spawn(program_main, &program);
 	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int out = 2;
-
-		(void)signal_reset_all();
-		if (plan->flags & ENTER_SILENT) {
-			out = open("/dev/null", O_WRONLY | O_CLOEXEC);
-			if (out < 0 || dup2(out, 2) < 0)
-				_exit(127);
-		}
-		/* Activation gets 0, 1 and 2, none of the caller's other fds. */
-		if (dup2(out, 1) < 0 || chdir("/") < 0 || close_range(3, ~0U, 0) < 0)
-			_exit(127);
-		if ((plan->flags & ENTER_HARDENED) && hardened_apply(NULL) < 0)
-			_exit(126);
-		execve(argv[0], argv, plan->envp);
-		_exit(errno == ENOENT ? 127 : 126);
-	}
+		return pid;
 	do
 		w = waitpid(pid, ret_status, 0);
 	while (w < 0 && errno == EINTR);

@@ -86,6 +86,22 @@ static _Noreturn void fail(int report_fd, struct enter_error *e)
 	_exit(code);
 }
 
+struct command {
+	const struct enter_plan *plan;
+	unsigned tty_fds;
+	int report_fd;
+};
+
+/* The command's side of spawn(): pid 1 sleeps until the exec. */
+static int command_main(void *data)
+{
+	const struct command *c = data;
+	struct enter_error *err = NULL;
+
+	exec_command(c->plan, c->tty_fds, &err);
+	fail(c->report_fd, err);
+}
+
 static int hand_over_terminal(struct enter_ctx *ctx, struct enter_error **err)
 {
 	_cleanup_close_ int master = -1;
@@ -238,13 +254,15 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 	if (build_environment(ctx, plan, &err) < 0)
 		fail(report_fd, err);
 
-	pid = fork();
+	struct command command = {
+		.plan = plan,
+		.tty_fds = ctx->pty_sock < 0 ? ctx->tty_fds : 0,
+		.report_fd = report_fd,
+	};
+
+	pid = spawn(command_main, &command);
 	if (pid < 0) {
-		error_set(&err, errno, "fork", NULL, NULL, NULL);
-		fail(report_fd, err);
-	}
-	if (pid == 0) {
-		exec_command(plan, ctx->pty_sock < 0 ? ctx->tty_fds : 0, &err);
+		error_set(&err, -pid, "fork", NULL, NULL, NULL);
 		fail(report_fd, err);
 	}
 	(void)close(report_fd);

@@ -451,7 +451,7 @@ word_diff() {
 
 # run_case VARIANT:SYSCALL:N: one faulted run, judged; one TAP line.
 run_case() {
-	local id=$1 v sc n injected where problems=() errs outcome lines left desc line log exec_failed warnings also=
+	local id=$1 v sc n injected where problems=() errs outcome lines left desc line log exec_failed loader_only warnings also=
 	IFS=: read -r v sc n <<<"$id"
 	if [[ -z ${CONTROL_OUT[$v]:-} || -z $sc || ! $n =~ ^[0-9]+$ ]]; then
 		fail "$id: a case VARIANT:SYSCALL:N of a variant that ran"
@@ -465,12 +465,14 @@ run_case() {
 	LAST_CMD=${LAST_CMD/"$PROBE_DESC"/\"\$PROBE\"}
 
 	# Where the fault was meant to land, and where it did (strace's log).
-	injected='' exec_failed=false
+	injected='' exec_failed=false loader_only=true
 	mapfile -t log <"$T/strace.log"
 	for line in "${log[@]}"; do
 		[[ $line == *"(INJECTED)"* ]] || continue
 		injected+=${injected:+$'\n'}$line
 		[[ $line != *" execve("*'"faults-probe"]'* ]] || exec_failed=true
+		# enter is the first process in the log
+		[[ ${line%% *} == "${log[0]%% *}" ]] || loader_only=false
 	done
 	where=${ROLES["$v $sc $n"]:-?}
 	((n > ${PREMAIN["$v $sc"]:-0})) || where+=", enter's loader"
@@ -528,8 +530,11 @@ run_case() {
 	((${#problems[@]} == 0)) || outcome=bad
 	# The fault also hit the dynamic loader (or a sanitizer's start-up) of
 	# enter, which gave up before main(): nothing of enter was tested.
+	# glibc's loader says so, or, when its first mmap fails, dies of SIGSEGV
+	# in silence; then the fault landed in enter's process alone.
 	if [[ $outcome == bad && $where == *loader* ]] && ((${#problems[@]} == 1)) &&
-		[[ $ERR == *"error while loading shared libraries"* || $ERR == *Sanitizer* ]]; then
+		[[ $ERR == *"error while loading shared libraries"* || $ERR == *Sanitizer* ||
+			($STATUS == 139 && -z $ERR && $loader_only == true) ]]; then
 		outcome=shadowed
 	fi
 	TOTAL[$outcome]=$((TOTAL[$outcome] + 1))
