@@ -17,7 +17,14 @@
  * Everything else is dropped from the bounding, effective, permitted,
  * inheritable and ambient sets: module loading, raw I/O, reboot, time,
  * network administration, BPF, perf, ptrace, mknod, ...
+ *
+ * libcap and libseccomp are loaded with dlopen() by hardened_load(), in
+ * the caller of enter_run() and only when ENTER_HARDENED asks for them:
+ * linked, the two cost every run of enter 0.4 ms in the dynamic loader
+ * (bench/run.sh).  Their paths are those the build found (LIBCAP_PATH,
+ * LIBSECCOMP_PATH), so that a packager's library is the one loaded.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -71,6 +78,65 @@ static const char *const denied[] = {
 	"pivot_root",
 };
 
+#define SYM(name) typeof(name) *name
+static struct {
+	SYM(cap_get_proc);
+	SYM(cap_drop_bound);
+	SYM(cap_set_flag);
+	SYM(cap_set_proc);
+	SYM(cap_free);
+	SYM(seccomp_init);
+	SYM(seccomp_syscall_resolve_name);
+	SYM(seccomp_rule_add);
+	SYM(seccomp_load);
+	SYM(seccomp_release);
+} sym;
+#undef SYM
+
+int hardened_load(struct enter_error **err)
+{
+#define SYMBOL(path, name)                                                                         \
+	{                                                                                          \
+		path, #name, (void **)&sym.name                                                    \
+	}
+	const struct {
+		const char *path, *name;
+		void **slot;
+	} table[] = {
+		SYMBOL(LIBCAP_PATH, cap_get_proc),
+		SYMBOL(LIBCAP_PATH, cap_drop_bound),
+		SYMBOL(LIBCAP_PATH, cap_set_flag),
+		SYMBOL(LIBCAP_PATH, cap_set_proc),
+		SYMBOL(LIBCAP_PATH, cap_free),
+		SYMBOL(LIBSECCOMP_PATH, seccomp_init),
+		SYMBOL(LIBSECCOMP_PATH, seccomp_syscall_resolve_name),
+		SYMBOL(LIBSECCOMP_PATH, seccomp_rule_add),
+		SYMBOL(LIBSECCOMP_PATH, seccomp_load),
+		SYMBOL(LIBSECCOMP_PATH, seccomp_release), /* the last: set when all are */
+	};
+#undef SYMBOL
+	const char *loaded = NULL;
+	void *lib = NULL;
+
+	if (sym.seccomp_release)
+		return 0;
+	for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+		if (!loaded || !streq(loaded, table[i].path)) {
+			/* Never closed: loaded for the life of the process. */
+			lib = dlopen(table[i].path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+			if (!lib)
+				return error_set(err, ELIBACC, "hardened", table[i].path, NULL,
+						 "cannot load the library: %s", dlerror());
+			loaded = table[i].path;
+		}
+		*table[i].slot = dlsym(lib, table[i].name);
+		if (!*table[i].slot)
+			return error_set(err, ELIBBAD, "hardened", table[i].path, NULL,
+					 "no %s in the library: %s", table[i].name, dlerror());
+	}
+	return 0;
+}
+
 static bool is_kept(cap_value_t c)
 {
 	for (size_t i = 0; i < ELEMENTSOF(kept); i++)
@@ -81,7 +147,7 @@ static bool is_kept(cap_value_t c)
 
 static int drop_capabilities(void)
 {
-	cap_t caps = cap_get_proc();
+	cap_t caps = sym.cap_get_proc();
 	int r = 0;
 
 	if (!caps)
@@ -91,56 +157,56 @@ static int drop_capabilities(void)
 			continue;
 		/* EINVAL: a capability this kernel does not have.  Not
 		 * CAP_IS_SUPPORTED(), whose read failing would keep it. */
-		if (cap_drop_bound(c) < 0 && errno != EINVAL)
+		if (sym.cap_drop_bound(c) < 0 && errno != EINVAL)
 			r = -errno;
-		else if (cap_set_flag(caps, CAP_EFFECTIVE, 1, &c, CAP_CLEAR) < 0 ||
-			 cap_set_flag(caps, CAP_PERMITTED, 1, &c, CAP_CLEAR) < 0 ||
-			 cap_set_flag(caps, CAP_INHERITABLE, 1, &c, CAP_CLEAR) < 0)
+		else if (sym.cap_set_flag(caps, CAP_EFFECTIVE, 1, &c, CAP_CLEAR) < 0 ||
+			 sym.cap_set_flag(caps, CAP_PERMITTED, 1, &c, CAP_CLEAR) < 0 ||
+			 sym.cap_set_flag(caps, CAP_INHERITABLE, 1, &c, CAP_CLEAR) < 0)
 			r = -errno;
 	}
-	if (r == 0 && cap_set_proc(caps) < 0)
+	if (r == 0 && sym.cap_set_proc(caps) < 0)
 		r = -errno;
 	if (r == 0 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
 	    errno != EINVAL)
 		r = -errno;
-	cap_free(caps);
+	sym.cap_free(caps);
 	return r;
 }
 
 static int load_filter(void)
 {
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+	scmp_filter_ctx f = sym.seccomp_init(SCMP_ACT_ALLOW);
 	int r = 0;
 
 	if (!f)
 		return -ENOMEM;
 	for (size_t i = 0; i < ELEMENTSOF(denied) && r == 0; i++) {
-		int nr = seccomp_syscall_resolve_name(denied[i]);
+		int nr = sym.seccomp_syscall_resolve_name(denied[i]);
 
 		if (nr != __NR_SCMP_ERROR)
-			r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), nr, 0);
+			r = sym.seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), nr, 0);
 	}
 	/* New user namespaces: a way around the dropped capabilities. clone3
 	 * passes its flags in memory seccomp cannot read: ENOSYS makes libcs
 	 * fall back to clone. */
 	if (r == 0)
-		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+		r = sym.seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+					 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
 	if (r == 0)
-		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
+		r = sym.seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+					 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER));
 	if (r == 0)
-		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+		r = sym.seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	/* Keystroke injection into whatever terminal is reachable. */
 	if (r == 0)
-		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+		r = sym.seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+					 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
 	if (r == 0)
-		r = seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+		r = sym.seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+					 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
 	if (r == 0)
-		r = seccomp_load(f);
-	seccomp_release(f);
+		r = sym.seccomp_load(f);
+	sym.seccomp_release(f);
 	return r;
 }
 
@@ -148,6 +214,9 @@ int hardened_apply(struct enter_error **err)
 {
 	int r;
 
+	if (!sym.seccomp_release) /* a caller that forgot hardened_load() */
+		return error_set(err, ELIBACC, "hardened", NULL, NULL,
+				 "libcap and libseccomp not loaded");
 	r = drop_capabilities();
 	if (r < 0)
 		return error_set(err, -r, "hardened", NULL, NULL, "dropping capabilities: %s",
@@ -160,6 +229,12 @@ int hardened_apply(struct enter_error **err)
 }
 
 #else
+
+int hardened_load(struct enter_error **err)
+{
+	return error_set(err, EOPNOTSUPP, "hardened", NULL, NULL,
+			 "built without libcap and libseccomp");
+}
 
 int hardened_apply(struct enter_error **err)
 {

@@ -253,6 +253,7 @@ int mount_prepare_resolv(const struct enter_plan *plan, struct exec_state *st,
 int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct enter_error **err);
 
 /* hardened.c */
+int hardened_load(struct enter_error **err); /* dlopen() libcap, libseccomp */
 int hardened_apply(struct enter_error **err);
 
 /* init.c: pid 1 of the new pid namespace */

@@ -231,8 +231,12 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 	if (!ctx || !status)
 		return error_set(err, EINVAL, "run", NULL, NULL, NULL);
 	r = plan_build(ctx, argv, environ, false, &plan, err);
-	if (r < 0)
+	if (r >= 0 && (plan->flags & ENTER_HARDENED))
+		r = hardened_load(err);
+	if (r < 0) {
+		plan_free(plan);
 		return r;
+	}
 
 	/* With SIGCHLD ignored (which survives exec: a parent that never
 	 * waits) or SA_NOCLDWAIT (a library caller's), the kernel reaps pid 1

@@ -54,3 +54,19 @@ expect_contains "--hardened: a seccomp filter is active" "$OUT" $'Seccomp:\t2'
 run_cmd "$ENTER" "$R" --hardened -- sh -c 'cat /run/activated; echo ok > /tmp/hardened-ok'
 expect_eq "--hardened: activation and a command still work" 0 "$STATUS"
 expect_eq "--hardened: activation ran" "1" "$(head -n1 <<<"$OUT")"
+
+# libseccomp is loaded only for --hardened: a run without it needs none, and
+# one with it that cannot load it stops before anything is mounted, naming
+# the library (here one hidden by /dev/null, in a mount namespace of ours).
+libenter=$(ldd "$ENTER" | awk '$1 == "libenter.so.0" { print $3 }')
+seccomp=$(strings -a "$libenter" | awk '/^\/.*\/libseccomp\.so\.2$/ && !n++')
+if [[ -f $seccomp ]]; then
+	run_cmd unshare -m --propagation private sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' \
+		sh "$seccomp" "$ENTER" "$R" --silent --no-activate -- /bin/busybox true
+	expect_eq "libseccomp unreadable: a run without --hardened works" 0 "$STATUS"
+	expect_status 125 unshare -m --propagation private sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' \
+		sh "$seccomp" "$ENTER" "$R" --silent --hardened --no-activate -- /bin/busybox true
+	expect_one_line_error "libseccomp unreadable: --hardened" "hardened $seccomp: cannot load the library"
+else
+	fail "libenter names the libseccomp it loads" "libenter: $libenter, found: '$seccomp'"
+fi
