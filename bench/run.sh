@@ -8,9 +8,11 @@
 #  1. a table: median and p90 wall time of `true` run inside the fixture,
 #     ratio to the floor (bench/floor.c: unshare, mounts, chroot, exec and
 #     nothing else), peak RSS; for the floor, enter without and with
-#     activation, and each peer that is installed (unshare -m chroot, bwrap,
-#     arch-chroot, systemd-nspawn). Runs alternate between the commands, so
-#     that load on the machine falls on all of them alike.
+#     activation, nixos-enter's steps as a script (bench/nixos-enter-like.sh,
+#     with activation), each peer that is installed (unshare -m chroot, bwrap,
+#     arch-chroot, systemd-nspawn), and the floor with what enter adds, one
+#     part at a time (libmount, an init, the other mounts). Runs alternate
+#     between the commands, so that load on the machine falls on all alike.
 #  2. the curve: setup time against the size of what enter is given (fstab
 #     lines, --bind options, --setenv options), per item and as a ratio
 #     between the largest and the half size (2.0 is linear).
@@ -29,7 +31,7 @@ fi
 src=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(realpath -- "${1:-$src/build}")
 enter=$build/enter floor=$build/bench/floor measure=$build/bench/measure
-for f in "$enter" "$floor" "$measure"; do
+for f in "$enter" "$floor" "$floor-libmount" "$measure"; do
 	if [[ ! -x $f ]]; then
 		echo "bench/run.sh: $f: not built (meson setup $build && ninja -C $build)" >&2
 		exit 1
@@ -44,6 +46,13 @@ if [[ -z ${_ENTER_BENCH_NS:-} ]]; then
 	exec unshare --mount --propagation private -- env _ENTER_BENCH_NS=1 "$BASH" "$0" \
 		"$([[ $quick == true ]] && echo --quick)" "$build"
 fi
+
+# nixos-enter's way (bench/nixos-enter-like.sh) binds the host's /dev, where
+# the fixture's activation remounts /dev/pts and /dev/shm as NixOS's does:
+# the superblocks of this namespace's own instances, not the host's.
+umount -l /dev/pts /dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 
 if [[ $quick == true ]]; then
 	runs=5 sequential=20 scales=(0 10 20)
@@ -78,8 +87,17 @@ echo "## $runs runs each, alternating; $(nproc) CPUs, $(uname -r)"
 	@floor "$floor" "$root" "${true_cmd[@]}" \
 	@enter "$enter" "$root" --no-activate -- "${true_cmd[@]}" \
 	@enter-activate "$enter" "$root" -- "${true_cmd[@]}" \
-	"${peers[@]}"
-echo "(nixos-enter needs nix, which Debian does not run: not measured here)"
+	@nixos-enter-like "$src/bench/nixos-enter-like.sh" "$root" "${true_cmd[@]}" \
+	"${peers[@]}" \
+	@floor+libmount "$floor-libmount" "$root" "${true_cmd[@]}" \
+	@floor+init "$floor" -i "$root" "${true_cmd[@]}" \
+	@floor+mounts "$floor" -m "$root" "${true_cmd[@]}" \
+	@floor+all-three "$floor-libmount" -i -m "$root" "${true_cmd[@]}"
+echo "(nixos-enter-like: bench/nixos-enter-like.sh, nixos-enter's steps with the same programs,"
+echo " activating as enter-activate does; nixos-enter itself needs nix, which Debian does not run)"
+echo "(floor+X: the floor with one thing enter does: linked with libmount as enter is, an"
+echo " init as pid 1 starting the command, enter's other mounts and pivot_root; all-three:"
+echo " all of them; what lies between it and enter is enter's own work, bench/floor.c)"
 
 # ---------------------------------------------------------------- 2. the curve
 
