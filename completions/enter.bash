@@ -1,0 +1,69 @@
+# bash completion for enter(1), enter-rebuild(1) and enter-deploy(1);
+# installed once under each name. tests/meta/completions.sh compares the
+# options with each program's --help.
+
+_enter_options() {
+	local common='--system --silent --no-activate --strict --hostname --tmpfs-tmp
+		--no-resolv --boot --fstab --boot-min-free --bind --ro-bind --setenv
+		--keep-env --unsetenv --preserve-fds --hardened --dry-run --json
+		-v --verbose -h --help --version'
+	case $1 in
+	enter) echo "--root -c --command --generic --check $common" ;;
+	enter-rebuild) echo "--flake $common" ;;
+	enter-deploy) echo "--node --hive $common" ;;
+	esac
+}
+
+_enter() {
+	local cur prev words cword cmd=${1##*/} i
+	_init_completion || return
+
+	# After --, the command inside ROOT: nothing to offer from here.
+	for ((i = 1; i < cword; i++)); do
+		[[ ${words[i]} == -- ]] && return
+	done
+	case $prev in
+	--root | --hive)
+		_filedir -d
+		return
+		;;
+	--system | --flake)
+		_filedir
+		return
+		;;
+	--boot)
+		COMPREPLY=($(compgen -W 'auto none' -- "$cur"))
+		_filedir
+		return
+		;;
+	--bind | --ro-bind)
+		_filedir
+		return
+		;;
+	--keep-env | --unsetenv)
+		COMPREPLY=($(compgen -v -- "$cur"))
+		return
+		;;
+	-c | --command | --hostname | --boot-min-free | --setenv | --preserve-fds | --node)
+		return
+		;;
+	esac
+	# The DST of --bind SRC DST is a path inside ROOT: nothing to offer.
+	if ((cword >= 3)) && [[ ${words[cword - 2]} == --bind || ${words[cword - 2]} == --ro-bind ]]; then
+		return
+	fi
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$(_enter_options "$cmd")" -- "$cur"))
+		return
+	fi
+	case $cmd in
+	enter-rebuild)
+		COMPREPLY=($(compgen -W 'boot switch test build dry-build dry-activate' -- "$cur"))
+		;;
+	enter-deploy)
+		COMPREPLY=($(compgen -W 'boot switch test dry-activate build' -- "$cur"))
+		;;
+	esac
+	_filedir -d
+} &&
+	complete -F _enter enter enter-rebuild enter-deploy
