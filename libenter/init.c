@@ -118,6 +118,34 @@ static int hand_over_terminal(struct enter_ctx *ctx, struct enter_error **err)
 	return 0;
 }
 
+/* A line for the steps that can take a while (a disk to mount, the
+ * target's activation), for a human watching: ENTER_LOG_INFO. */
+static void progress(struct enter_ctx *ctx, const struct step *s)
+{
+	switch (s->kind) {
+	case STEP_FSTAB:
+		log_msg(ctx, ENTER_LOG_INFO, "mounting %s: %s (%s)", s->target, s->source,
+			s->origin);
+		break;
+	case STEP_ACTIVATE:
+		log_msg(ctx, ENTER_LOG_INFO, "activating %s", s->target);
+		break;
+	case STEP_ROOT:
+	case STEP_MKDIR:
+	case STEP_PROC:
+	case STEP_TMPFS:
+	case STEP_DEVPTS:
+	case STEP_BIND:
+	case STEP_BOOT_SPACE:
+	case STEP_HOSTNAME:
+	case STEP_PIVOT:
+	case STEP_RESOLV:
+		log_msg(ctx, ENTER_LOG_DEBUG, "%s %s", step_kind_name(s->kind),
+			s->target ? s->target : s->source);
+		break;
+	}
+}
+
 static int build_environment(struct enter_ctx *ctx, const struct enter_plan *plan,
 			     struct enter_error **err)
 {
@@ -133,8 +161,7 @@ static int build_environment(struct enter_ctx *ctx, const struct enter_plan *pla
 	for (size_t i = 0; r >= 0 && i < plan->n_steps; i++) {
 		const struct step *s = &plan->steps[i];
 
-		log_msg(ctx, ENTER_LOG_DEBUG, "%s %s", step_kind_name(s->kind),
-			s->target ? s->target : s->source);
+		progress(ctx, s);
 		if (s->kind == STEP_ACTIVATE)
 			r = activate_run(ctx, plan, err);
 		else

@@ -4,17 +4,78 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 
 const char *program_name = "enter";
-bool opt_verbose;
+bool opt_verbose, opt_json;
+
+/* Colour for a human on a terminal; never with NO_COLOR (no-color.org) set
+ * to anything, or a terminal that cannot show it. */
+static bool use_color(int fd)
+{
+	const char *term = getenv("TERM");
+	const char *no_color = getenv("NO_COLOR");
+
+	return isatty(fd) && !(no_color && *no_color) && term && strcmp(term, "dumb") != 0;
+}
+
+/* The escape sequence @code ("1;31") on stderr, if colour is used there. */
+static const char *color(const char *code)
+{
+	static int on = -1;
+	static char seq[16];
+
+	if (on < 0)
+		on = use_color(2);
+	if (!on)
+		return "";
+	snprintf(seq, sizeof(seq), "\033[%sm", code);
+	return seq;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void json_string(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
 
 int report_error(struct enter_error *err)
 {
 	int code = enter_error_exit_code(err);
 
-	fprintf(stderr, "%s: %s\n", program_name, enter_error_message(err));
+	fprintf(stderr, "%s%s: %s%s\n", color("1;31"), program_name, enter_error_message(err),
+		color("0"));
+	/* For a machine reading --json: the failure as an object on stdout. */
+	if (opt_json) {
+		printf("{\"error\": {\"step\": ");
+		json_string(stdout, enter_error_step(err));
+		printf(", \"path\": ");
+		json_string(stdout, enter_error_path(err));
+		printf(", \"detail\": ");
+		json_string(stdout, enter_error_detail(err));
+		printf(", \"message\": ");
+		json_string(stdout, enter_error_message(err));
+		printf(", \"errno\": %d, \"exit_code\": %d}}\n", enter_error_errno(err),
+		       code ? code : EXIT_ENTER_FAILED);
+		fflush(stdout);
+	}
 	enter_error_free(err);
 	return code ? code : EXIT_ENTER_FAILED;
 }
@@ -36,10 +97,12 @@ void log_to_stderr(void *userdata, enum enter_log_level level, const char *msg)
 	(void)userdata;
 	switch (level) {
 	case ENTER_LOG_ERROR:
-		fprintf(stderr, "%s: error: %s\n", program_name, msg);
+		fprintf(stderr, "%s: %serror:%s %s\n", program_name, color("1;31"), color("0"),
+			msg);
 		break;
 	case ENTER_LOG_WARNING:
-		fprintf(stderr, "%s: warning: %s\n", program_name, msg);
+		fprintf(stderr, "%s: %swarning:%s %s\n", program_name, color("1;33"), color("0"),
+			msg);
 		break;
 	case ENTER_LOG_INFO:
 		fprintf(stderr, "%s: %s\n", program_name, msg);
@@ -314,7 +377,7 @@ int parse_args(int argc, char **argv, const struct option *tool_options, const c
 			s->dry_run = true;
 			break;
 		case OPT_JSON:
-			s->json = true;
+			s->json = opt_json = true;
 			break;
 		case OPT_CHECK:
 			s->check = true;
@@ -373,7 +436,12 @@ struct enter_ctx *context_for(const struct settings *s, int *ret_code)
 		return NULL;
 	}
 	enter_set_log(ctx, log_to_stderr, NULL);
-	enter_set_log_level(ctx, opt_verbose ? ENTER_LOG_DEBUG : ENTER_LOG_INFO);
+	/* A line per slow step (a disk mounted, activation) for a human on a
+	 * terminal; a line per step with --verbose; else warnings only, so
+	 * that a script's stderr holds one line per failure. */
+	enter_set_log_level(ctx, opt_verbose ? ENTER_LOG_DEBUG
+				 : isatty(2) ? ENTER_LOG_INFO
+					     : ENTER_LOG_WARNING);
 	return ctx;
 }
 
@@ -383,9 +451,11 @@ void settings_free(struct settings *s)
 	free(s->args);
 }
 
-static void print_json_result(int status, long before, long after)
+static void print_json_result(const char *display, int status, long before, long after)
 {
-	printf("{\"status\": %d, \"generation_before\": ", status);
+	printf("{\"command\": ");
+	json_string(stdout, display);
+	printf(", \"status\": %d, \"generation_before\": ", status);
 	printf(before >= 0 ? "%ld" : "null", before);
 	printf(", \"generation_after\": ");
 	printf(after >= 0 ? "%ld" : "null", after);
@@ -417,7 +487,7 @@ int run_inner(struct enter_ctx *ctx, const struct settings *s, char *const argv[
 	if (status != 0)
 		fprintf(stderr, "%s: %s failed with status %d\n", program_name, display, status);
 	if (s->json)
-		print_json_result(status, before, after);
+		print_json_result(display, status, before, after);
 	return status;
 }
 

@@ -142,6 +142,7 @@ expect_jq "$D: stdout is one JSON object" 'type == "object"'
 expect_jq "$D: .status is 0" '.status == 0'
 expect_jq "$D: .generation_before is 1" '.generation_before == 1'
 expect_jq "$D: .generation_after is 2" '.generation_after == 2'
+expect_jq "$D: .command is what ran" '.command | startswith("colmena apply-local --node fixturehost boot")'
 stderr_kept "$D"
 new_generation "$D" fixturehost
 after_run "$D"

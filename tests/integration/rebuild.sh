@@ -123,6 +123,7 @@ expect_jq "$D: stdout is one JSON object" 'type == "object"'
 expect_jq "$D: .status is 0" '.status == 0'
 expect_jq "$D: .generation_before is 1" '.generation_before == 1'
 expect_jq "$D: .generation_after is 2" '.generation_after == 2'
+expect_jq "$D: .command is what ran" '.command == "nixos-rebuild boot --flake '"$IN_FLAKE"'#fixturehost"'
 stderr_kept "$D"
 new_generation "$D" fixturehost
 after_run "$D"
@@ -375,3 +376,13 @@ after_run "--dry-run, all"
 
 detach_image "$ESP_DEV"
 wait_detached "$T/esp.img" 10
+
+# --- --json: a failure is an object on stdout too, and one line on stderr
+
+run_cmd "$REBUILD" --json "$T/nonexistent"
+D="--json, ROOT missing"
+expect_eq "$D: exit 125" 125 "$STATUS"
+expect_jq "$D: .error.step" '.error.step == "open"'
+expect_jq "$D: .error.path" '.error.path == "'"$T/nonexistent"'"'
+expect_jq "$D: .error.exit_code" '.error.exit_code == 125'
+expect_jq "$D: .error.message is the line on stderr" '"enter-rebuild: " + .error.message == "'"$ERR"'"'

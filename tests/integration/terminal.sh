@@ -18,10 +18,11 @@ mkfifo "$T/keys"
 exec 7<>"$T/keys"
 
 # on_terminal SCRIPT: run bash SCRIPT on a fresh terminal made by script(1);
-# the output, with carriage returns removed, goes to OUT.
+# the output, with carriage returns removed, goes to OUT, whatever SCRIPT's
+# exit status.
 on_terminal() {
 	OUT=$(SHELL=/bin/bash timeout 30 script -qec "bash -c $(printf '%q' "$1")" /dev/null \
-		<"$T/keys" 2>&1 | tr -d '\r')
+		<"$T/keys" 2>&1 | tr -d '\r') || true
 }
 
 # The check can fail: without enter, the injection reaches the shell that
@@ -54,3 +55,22 @@ expect_contains "the command sees the caller's window size" "$OUT" "33 77"
 on_terminal "$(printf '%q ' "$ENTER" "$R" --no-activate -- /bin/sh -c 'echo relayed; exit 9'); echo \"status \$?\""
 expect_contains "output relayed" "$OUT" "relayed"
 expect_contains "status kept" "$OUT" "status 9"
+
+# --- output for a human: progress lines and colour on a terminal only
+
+on_terminal "$(printf '%q ' "$ENTER" "$R" -- /bin/busybox true)"
+expect_contains "on a terminal: a progress line for activation" "$OUT" \
+	"enter: activating /nix/var/nix/profiles/system"
+run_cmd "$ENTER" "$R" -- /bin/busybox true
+expect_not_contains "not on a terminal: no progress line" "$ERR" "enter: activating"
+
+esc=$'\033['
+on_terminal "$(printf '%q ' env TERM=xterm "$ENTER" "$T/nonexistent")"
+expect_contains "on a terminal: the error in colour" "$OUT" "${esc}1;31menter: open $T/nonexistent"
+on_terminal "$(printf '%q ' env TERM=xterm NO_COLOR=1 "$ENTER" "$T/nonexistent")"
+expect_contains "NO_COLOR: the error ..." "$OUT" "enter: open $T/nonexistent"
+expect_not_contains "NO_COLOR: ... without colour" "$OUT" "$esc"
+on_terminal "$(printf '%q ' env TERM=dumb "$ENTER" "$T/nonexistent")"
+expect_not_contains "TERM=dumb: no colour" "$OUT" "$esc"
+run_cmd env TERM=xterm "$ENTER" "$T/nonexistent"
+expect_eq "not on a terminal: no colour, one line" "enter: open $T/nonexistent: no such file or directory" "$ERR"
