@@ -65,3 +65,10 @@ if [[ $(option static) == true ]]; then
 	expect_eq "... and runs inside the root" fixturehost "$OUT"
 	check "... without libenter.so" eval '! ldd "$T/run-in-root-static" | grep -q libenter'
 fi
+
+# --version: the project version meson knows, for each installed program.
+version=$(meson introspect --projectinfo "$BUILD_ROOT" | jq -r .version)
+for tool in enter enter-rebuild enter-deploy; do
+	run_cmd env LD_LIBRARY_PATH="$libdir" "$prefix/bin/$tool" --version
+	expect_eq "$tool --version: meson's project version" "$tool (libenter) $version" "$OUT"
+done
