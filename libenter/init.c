@@ -224,6 +224,23 @@ static int supervise(pid_t command, int sfd)
 	}
 }
 
+/* A TERM, HUP, INT or QUIT that came while the environment was built or
+ * activated (forwarded by the caller, or Ctrl-C on the terminal) is still
+ * pending here: the command is not started, and enter's status is that of
+ * a command that died of it.  Forwarding it to a command already started
+ * would race with the command's first steps. */
+static void stop_if_asked(void)
+{
+	static const int stopping[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
+	sigset_t pending;
+
+	if (sigpending(&pending) < 0)
+		return; /* then supervise() forwards them, as to a running command */
+	for (size_t i = 0; i < ELEMENTSOF(stopping); i++)
+		if (sigismember(&pending, stopping[i]))
+			_exit(128 + stopping[i]);
+}
+
 static void ignore_signal(int sig)
 {
 	(void)sig;
@@ -280,6 +297,7 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 
 	if (build_environment(ctx, plan, &err) < 0)
 		fail(report_fd, err);
+	stop_if_asked();
 
 	struct command command = {
 		.plan = plan,

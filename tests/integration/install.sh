@@ -41,6 +41,9 @@ expect_eq "the installed library exports enter_* only" 0 "$exported"
 # A program of an embedder, built against the installed files only.
 export PKG_CONFIG_PATH=$libdir/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage
 cflags=$(pkg-config --cflags libenter) libs=$(pkg-config --libs libenter)
+# A library built with sanitizers needs their runtime first in the program.
+sanitize=$(option b_sanitize)
+[[ $sanitize == none ]] || libs+=" -fsanitize=$sanitize"
 expect_contains "pkg-config: the staged include directory" "$cflags" "-I$prefix/include"
 # shellcheck disable=SC2086 # word splitting of pkg-config's output intended
 run_cmd cc -Wall -Werror -o "$T/run-in-root" "$SOURCE_ROOT/examples/run-in-root.c" $cflags $libs
