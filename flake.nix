@@ -36,6 +36,7 @@
         in
         {
           options.programs.enter = {
+            # On by default: importing the module is the choice.
             enable = lib.mkOption {
               type = lib.types.bool;
               default = true;
@@ -56,8 +57,6 @@
 
           config = lib.mkIf cfg.enable {
             environment.systemPackages = [ cfg.package ] ++ lib.optional cfg.colmena pkgs.colmena;
-            # enter(1), enter-rebuild(1), enter-deploy(1) at 3 a.m., offline.
-            documentation.man.enable = lib.mkDefault true;
           };
         };
       nixosModules.default = self.nixosModules.rescue;

@@ -18,7 +18,12 @@
 
 stdenv.mkDerivation (finalAttrs: {
   pname = "libenter";
-  version = "0.1.0";
+  # meson.build's, so that the two cannot differ
+  version = builtins.head (
+    builtins.match ".*project\\('libenter', 'c',[[:space:]]+version : '([^']+)'.*" (
+      builtins.readFile ./meson.build
+    )
+  );
 
   src = lib.fileset.toSource {
     root = ./.;
@@ -58,7 +63,6 @@ stdenv.mkDerivation (finalAttrs: {
 
   mesonFlags = [
     (lib.mesonBool "tests" false)
-    (lib.mesonBool "static" stdenv.hostPlatform.isStatic)
     (lib.mesonEnable "man" true)
     (lib.mesonEnable "hardened" true)
   ];

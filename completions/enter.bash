@@ -1,5 +1,5 @@
 # bash completion for enter(1), enter-rebuild(1) and enter-deploy(1);
-# installed once under each name. tests/meta/completions.sh compares the
+# installed once under each name. tests/meta/options.sh compares the
 # options with each program's --help.
 
 _enter_options() {
@@ -14,13 +14,29 @@ _enter_options() {
 	esac
 }
 
+# Options that take the next word as their value (--bind and --ro-bind two).
+_enter_takes_value() {
+	case $1 in
+	--root | -c | --command | --system | --hostname | --boot | --boot-min-free | --setenv | \
+		--keep-env | --unsetenv | --preserve-fds | --flake | --node | --hive) return 0 ;;
+	esac
+	return 1
+}
+
 _enter() {
-	local cur prev words cword cmd=${1##*/} i
-	_init_completion || return
+	local cur prev words cword split cmd=${1##*/} i positional=0
+	_init_completion -s || return
 
 	# After --, the command inside ROOT: nothing to offer from here.
+	# Before the word completed: how many ROOT, ACTION words came already.
 	for ((i = 1; i < cword; i++)); do
-		[[ ${words[i]} == -- ]] && return
+		case ${words[i]} in
+		--) return ;;
+		--bind | --ro-bind) ((i += 2)) ;;
+		--*=*) ;;
+		-*) ! _enter_takes_value "${words[i]}" || ((i++)) ;;
+		*) ((positional++)) ;;
+		esac
 	done
 	case $prev in
 	--root | --hive)
@@ -52,18 +68,22 @@ _enter() {
 	if ((cword >= 3)) && [[ ${words[cword - 2]} == --bind || ${words[cword - 2]} == --ro-bind ]]; then
 		return
 	fi
+	$split && return
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_enter_options "$cmd")" -- "$cur"))
 		return
 	fi
-	case $cmd in
-	enter-rebuild)
+	if ((positional == 0)); then
+		_filedir -d # ROOT
+		return
+	fi
+	case $cmd:$positional in
+	enter-rebuild:1)
 		COMPREPLY=($(compgen -W 'boot switch test build dry-build dry-activate' -- "$cur"))
 		;;
-	enter-deploy)
+	enter-deploy:1)
 		COMPREPLY=($(compgen -W 'boot switch test dry-activate build' -- "$cur"))
 		;;
 	esac
-	_filedir -d
 } &&
 	complete -F _enter enter enter-rebuild enter-deploy

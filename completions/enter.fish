@@ -1,6 +1,33 @@
 # fish completion for enter(1), enter-rebuild(1) and enter-deploy(1);
-# installed once under each name. tests/meta/completions.sh compares the
+# installed once under each name. tests/meta/options.sh compares the
 # options with each program's --help.
+
+# __enter_positional N: the word being completed is the Nth that is neither
+# an option nor an option's value (1: ROOT, 2: ACTION or GOAL).
+function __enter_positional
+    set -l words (commandline -opc)
+    set -l n 0
+    set -l skip 0
+    for w in $words[2..-1]
+        if test $skip -gt 0
+            set skip (math $skip - 1)
+            continue
+        end
+        switch $w
+            case --
+                return 1
+            case --bind --ro-bind
+                set skip 2
+            case '--*=*'
+            case --root -c --command --system --hostname --boot --boot-min-free --setenv --keep-env --unsetenv --preserve-fds --flake --node --hive
+                set skip 1
+            case '-*'
+            case '*'
+                set n (math $n + 1)
+        end
+    end
+    test $skip -eq 0 -a (math $n + 1) -eq $argv[1]
+end
 
 for cmd in enter enter-rebuild enter-deploy
     complete -c $cmd -e
@@ -34,8 +61,8 @@ complete -c enter -l generic -d 'any Linux root: no etc/NIXOS needed, no activat
 complete -c enter -l check -d 'report what a rebuild would find'
 
 complete -c enter-rebuild -l flake -r -F -d 'flake reference or directory'
-complete -c enter-rebuild -n '__fish_is_nth_token 2' -x -a 'boot switch test build dry-build dry-activate'
+complete -c enter-rebuild -n '__enter_positional 2' -x -a 'boot switch test build dry-build dry-activate'
 
 complete -c enter-deploy -l node -x -d 'the node to deploy'
 complete -c enter-deploy -l hive -x -a '(__fish_complete_directories)' -d 'the directory with hive.nix or flake.nix'
-complete -c enter-deploy -n '__fish_is_nth_token 2' -x -a 'boot switch test dry-activate build'
+complete -c enter-deploy -n '__enter_positional 2' -x -a 'boot switch test dry-activate build'

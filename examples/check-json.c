@@ -25,7 +25,7 @@ int main(int argc, char *argv[])
 	ctx = enter_new(argv[1], &err);
 	if (!ctx || enter_check(ctx, ENTER_FORMAT_JSON, &json, &problems, &err) < 0) {
 		fprintf(stderr, "check-json: %s\n", enter_error_message(err));
-		code = enter_error_exit_code(err);
+		code = enter_error_exit_code(err) ?: 125;
 		enter_error_free(err);
 		enter_free(ctx);
 		return code;

@@ -41,7 +41,7 @@ int main(int argc, char *argv[])
 fail:
 	/* One line naming the step and the path, and the exit code for it. */
 	fprintf(stderr, "run-in-root: %s\n", enter_error_message(err));
-	code = enter_error_exit_code(err);
+	code = enter_error_exit_code(err) ?: 125;
 	enter_error_free(err);
 	enter_free(ctx);
 	return code;

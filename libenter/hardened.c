@@ -26,6 +26,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -93,7 +94,33 @@ static struct {
 } sym;
 #undef SYM
 
-int hardened_load(struct enter_error **err)
+/* What the one attempt to load found, for every later hardened_load(). */
+static struct {
+	int errnum; /* 0: every symbol in sym */
+	const char *path;
+	char reason[256];
+} load_result;
+
+/* The path the build found; where that is not where the libraries are at
+ * run time (a /lib and a /usr/lib not merged), the loader's own search. */
+static void *open_library(const char *path)
+{
+	void *lib;
+	char first[200];
+
+	/* Never closed: loaded for the life of the process. */
+	lib = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (lib)
+		return lib;
+	snprintf(first, sizeof(first), "%s", dlerror());
+	lib = dlopen(strrchr(path, '/') + 1, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (!lib)
+		snprintf(load_result.reason, sizeof(load_result.reason),
+			 "cannot load the library: %s", first);
+	return lib;
+}
+
+static void load_once(void)
 {
 #define SYMBOL(path, name)                                                                         \
 	{                                                                                          \
@@ -112,28 +139,43 @@ int hardened_load(struct enter_error **err)
 		SYMBOL(LIBSECCOMP_PATH, seccomp_syscall_resolve_name),
 		SYMBOL(LIBSECCOMP_PATH, seccomp_rule_add),
 		SYMBOL(LIBSECCOMP_PATH, seccomp_load),
-		SYMBOL(LIBSECCOMP_PATH, seccomp_release), /* the last: set when all are */
+		SYMBOL(LIBSECCOMP_PATH, seccomp_release),
 	};
 #undef SYMBOL
 	const char *loaded = NULL;
 	void *lib = NULL;
 
-	if (sym.seccomp_release)
-		return 0;
 	for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+		load_result.path = table[i].path;
 		if (!loaded || !streq(loaded, table[i].path)) {
-			/* Never closed: loaded for the life of the process. */
-			lib = dlopen(table[i].path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-			if (!lib)
-				return error_set(err, ELIBACC, "hardened", table[i].path, NULL,
-						 "cannot load the library: %s", dlerror());
+			lib = open_library(table[i].path);
+			if (!lib) {
+				load_result.errnum = ELIBACC;
+				return;
+			}
 			loaded = table[i].path;
 		}
 		*table[i].slot = dlsym(lib, table[i].name);
-		if (!*table[i].slot)
-			return error_set(err, ELIBBAD, "hardened", table[i].path, NULL,
-					 "no %s in the library: %s", table[i].name, dlerror());
+		if (!*table[i].slot) {
+			snprintf(load_result.reason, sizeof(load_result.reason),
+				 "no %s in the library: %s", table[i].name, dlerror());
+			load_result.errnum = ELIBBAD;
+			return;
+		}
 	}
+}
+
+/* Once per process, whichever thread comes first; a failure stays one. */
+int hardened_load(struct enter_error **err)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	int r = pthread_once(&once, load_once);
+
+	if (r != 0)
+		return error_set(err, r, "hardened", NULL, NULL, "pthread_once: %s", strerror(r));
+	if (load_result.errnum)
+		return error_set(err, load_result.errnum, "hardened", load_result.path, NULL, "%s",
+				 load_result.reason);
 	return 0;
 }
 
@@ -214,7 +256,7 @@ int hardened_apply(struct enter_error **err)
 {
 	int r;
 
-	if (!sym.seccomp_release) /* a caller that forgot hardened_load() */
+	if (!sym.seccomp_release) /* hardened_load() not called, or failed */
 		return error_set(err, ELIBACC, "hardened", NULL, NULL,
 				 "libcap and libseccomp not loaded");
 	r = drop_capabilities();

@@ -254,9 +254,11 @@ void buf_json_member(struct buf *b, const char *sep, const char *key, const char
  * execs or exits, as posix_spawn() does (CLONE_VM | CLONE_VFORK): the
  * caller sleeps meanwhile, and neither pays for a copy of the page tables
  * or the copy-on-write faults a fork() costs both afterwards.  @fn runs on
- * a stack of its own, with its own fd table, cwd and signal handlers; it
- * must end in exec or _exit() and change nothing in memory the caller
- * relies on (errno and environ are put back here).
+ * a stack of its own (a page below it that faults, not pid 1's memory, if
+ * it overflows), with its own fd table, cwd and signal handlers; it must
+ * end in exec or _exit() and change nothing in memory the caller relies
+ * on.  environ, which exec_command() sets, is put back here; errno is the
+ * child's last.
  *
  * Under AddressSanitizer, a plain fork(): ASan cannot follow a thread of
  * its process onto a stack it did not make (google/sanitizers#189) and
@@ -285,19 +287,24 @@ pid_t spawn(int (*fn)(void *), void *arg)
 {
 	extern char **environ;
 	static const size_t size = 256 * 1024;
+	size_t guard = (size_t)sysconf(_SC_PAGESIZE);
 	char **saved_environ = environ;
 	int saved_errno;
-	void *stack;
+	char *stack;
 	pid_t pid;
 
-	stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-		     -1, 0);
+	stack = mmap(NULL, guard + size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return -errno;
-	pid = clone(fn, (char *)stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+	if (mprotect(stack + guard, size, PROT_READ | PROT_WRITE) < 0) {
+		saved_errno = errno;
+		(void)munmap(stack, guard + size);
+		return -saved_errno;
+	}
+	pid = clone(fn, stack + guard + size, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
 	saved_errno = errno;
 	environ = saved_environ;
-	(void)munmap(stack, size);
+	(void)munmap(stack, guard + size);
 	return pid < 0 ? -saved_errno : pid;
 }
 #endif

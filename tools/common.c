@@ -9,7 +9,7 @@
 #include "common.h"
 
 const char *program_name = "enter";
-bool opt_verbose, opt_json;
+bool opt_verbose;
 
 /* Colour for a human on a terminal; never with NO_COLOR (no-color.org) set
  * to anything, or a terminal that cannot show it. */
@@ -21,19 +21,19 @@ static bool use_color(int fd)
 	return isatty(fd) && !(no_color && *no_color) && term && strcmp(term, "dumb") != 0;
 }
 
-/* The escape sequence @code ("1;31") on stderr, if colour is used there. */
-static const char *color(const char *code)
+/* @seq, an escape sequence, if colour is used on stderr; else "". */
+static const char *color(const char *seq)
 {
 	static int on = -1;
-	static char seq[16];
 
 	if (on < 0)
 		on = use_color(2);
-	if (!on)
-		return "";
-	snprintf(seq, sizeof(seq), "\033[%sm", code);
-	return seq;
+	return on ? seq : "";
 }
+
+#define RED    "\033[1;31m"
+#define YELLOW "\033[1;33m"
+#define RESET  "\033[0m"
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
 static void json_string(FILE *f, const char *s)
@@ -60,22 +60,8 @@ int report_error(struct enter_error *err)
 {
 	int code = enter_error_exit_code(err);
 
-	fprintf(stderr, "%s%s: %s%s\n", color("1;31"), program_name, enter_error_message(err),
-		color("0"));
-	/* For a machine reading --json: the failure as an object on stdout. */
-	if (opt_json) {
-		printf("{\"error\": {\"step\": ");
-		json_string(stdout, enter_error_step(err));
-		printf(", \"path\": ");
-		json_string(stdout, enter_error_path(err));
-		printf(", \"detail\": ");
-		json_string(stdout, enter_error_detail(err));
-		printf(", \"message\": ");
-		json_string(stdout, enter_error_message(err));
-		printf(", \"errno\": %d, \"exit_code\": %d}}\n", enter_error_errno(err),
-		       code ? code : EXIT_ENTER_FAILED);
-		fflush(stdout);
-	}
+	fprintf(stderr, "%s%s: %s%s\n", color(RED), program_name, enter_error_message(err),
+		color(RESET));
 	enter_error_free(err);
 	return code ? code : EXIT_ENTER_FAILED;
 }
@@ -97,11 +83,10 @@ void log_to_stderr(void *userdata, enum enter_log_level level, const char *msg)
 	(void)userdata;
 	switch (level) {
 	case ENTER_LOG_ERROR:
-		fprintf(stderr, "%s: %serror:%s %s\n", program_name, color("1;31"), color("0"),
-			msg);
+		fprintf(stderr, "%s: %serror:%s %s\n", program_name, color(RED), color(RESET), msg);
 		break;
 	case ENTER_LOG_WARNING:
-		fprintf(stderr, "%s: %swarning:%s %s\n", program_name, color("1;33"), color("0"),
+		fprintf(stderr, "%s: %swarning:%s %s\n", program_name, color(YELLOW), color(RESET),
 			msg);
 		break;
 	case ENTER_LOG_INFO:
@@ -377,7 +362,7 @@ int parse_args(int argc, char **argv, const struct option *tool_options, const c
 			s->dry_run = true;
 			break;
 		case OPT_JSON:
-			s->json = opt_json = true;
+			s->json = true;
 			break;
 		case OPT_CHECK:
 			s->check = true;

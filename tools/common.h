@@ -12,7 +12,7 @@
 #define EXIT_ENTER_FAILED 125
 
 extern const char *program_name;
-extern bool opt_verbose, opt_json;
+extern bool opt_verbose;
 
 /* Long options of the three programs; the tools' own come first. */
 enum {

@@ -27,9 +27,11 @@ check "installed: libenter.so.0 -> libenter.so.0.*" test -L "$libdir/libenter.so
 check "installed: libenter.so (for -lenter)" test -L "$libdir/libenter.so"
 check "installed: include/libenter.h" test -f "$prefix/include/libenter.h"
 check "installed: libenter.pc" test -f "$libdir/pkgconfig/libenter.pc"
-for f in man1/enter.1 man1/enter-rebuild.1 man1/enter-deploy.1 man3/libenter.3; do
-	check "installed: $f" test -s "$mandir/$f"
-done
+if [[ $(option man) != disabled ]] && command -v scdoc >/dev/null; then
+	for f in man1/enter.1 man1/enter-rebuild.1 man1/enter-deploy.1 man3/libenter.3; do
+		check "installed: $f" test -s "$mandir/$f"
+	done
+fi
 for tool in enter enter-rebuild enter-deploy; do
 	check "installed: bash completion for $tool" test -f "$datadir/bash-completion/completions/$tool"
 	check "installed: fish completion for $tool" test -f "$datadir/fish/vendor_completions.d/$tool.fish"
@@ -53,8 +55,6 @@ make_root "$R"
 run_cmd env LD_LIBRARY_PATH="$libdir" "$T/run-in-root" "$R" /bin/busybox hostname
 expect_ok "the example runs with the installed library"
 expect_eq "... inside the root" fixturehost "$OUT"
-expect_contains "... the installed library, not the build's" \
-	"$(LD_LIBRARY_PATH=$libdir ldd "$T/run-in-root")" "$libdir/libenter.so.0"
 
 if [[ $(option static) == true ]]; then
 	check "installed: libenter.a" test -f "$libdir/libenter.a"
@@ -62,7 +62,8 @@ if [[ $(option static) == true ]]; then
 	expect_eq "libenter.a: its internal functions are local" 0 "$internal"
 	# shellcheck disable=SC2046
 	run_cmd cc -Wall -Werror -o "$T/run-in-root-static" "$SOURCE_ROOT/examples/run-in-root.c" $cflags \
-		"$libdir/libenter.a" $(pkg-config --static --libs libenter | sed 's/-lenter//')
+		"$libdir/libenter.a" $(pkg-config --static --libs libenter | sed 's/-lenter//') \
+		${libs##*-lenter}
 	expect_ok "the example links against libenter.a"
 	run_cmd "$T/run-in-root-static" "$R" /bin/busybox hostname
 	expect_eq "... and runs inside the root" fixturehost "$OUT"

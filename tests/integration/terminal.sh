@@ -67,6 +67,8 @@ expect_not_contains "not on a terminal: no progress line" "$ERR" "enter: activat
 esc=$'\033['
 on_terminal "$(printf '%q ' env TERM=xterm "$ENTER" "$T/nonexistent")"
 expect_contains "on a terminal: the error in colour" "$OUT" "${esc}1;31menter: open $T/nonexistent"
+expect_contains "on a terminal: ... and the colour reset after it" "$OUT" \
+	"enter: open $T/nonexistent: no such file or directory${esc}0m"
 on_terminal "$(printf '%q ' env TERM=xterm NO_COLOR=1 "$ENTER" "$T/nonexistent")"
 expect_contains "NO_COLOR: the error ..." "$OUT" "enter: open $T/nonexistent"
 expect_not_contains "NO_COLOR: ... without colour" "$OUT" "$esc"

@@ -4,6 +4,9 @@
 # nixpkgs (no nixpkgs here), have the package, the overlay, the NixOS module
 # nixosModules.rescue and the rescue ISO; the module, called with a
 # stand-in lib, declares its options and installs the package and colmena.
+# package.nix, called with stand-ins, has meson's version, and the source
+# set it selects builds with its meson flags (what a Nix build would run,
+# without the sandbox).
 set -euo pipefail
 cd "$1"
 if ! command -v nix-instantiate >/dev/null; then
@@ -57,3 +60,40 @@ if [[ $got != "$want" ]]; then
 	echo "expected: $want" >&2
 	exit 1
 fi
+
+# package.nix: its version, its source set and its meson flags.
+pkg=$(nix-instantiate --eval --strict --json --readonly-mode -E '
+let
+  stub = {
+    fileset = { unions = paths: paths; toSource = { root, fileset }: map toString fileset; };
+    mesonBool = k: v: "-D${k}=${if v then "true" else "false"}";
+    mesonEnable = k: v: "-D${k}=${if v then "enabled" else "disabled"}";
+    licenses.lgpl21Plus = "LGPL-2.1+";
+    platforms.linux = [ ];
+  };
+  drv = import ./package.nix {
+    lib = stub;
+    stdenv.mkDerivation = f: f { };
+    meson = "meson"; ninja = "ninja"; pkg-config = "pkg-config"; scdoc = "scdoc";
+    util-linux = "util-linux"; libcap = "libcap"; libseccomp = "libseccomp";
+  };
+in { inherit (drv) pname version src mesonFlags; }')
+version=$(meson introspect --projectinfo meson.build 2>/dev/null | jq -r .version)
+if [[ $(jq -r .version <<<"$pkg") != "$version" ]]; then
+	echo "package.nix: version $(jq -r .version <<<"$pkg"), meson.build: $version" >&2
+	exit 1
+fi
+echo "package.nix: $(jq -r '.pname + " " + .version' <<<"$pkg"), as meson.build"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/src"
+while read -r path; do
+	cp -r "$path" "$tmp/src/"
+done < <(jq -r '.src[]' <<<"$pkg")
+mapfile -t flags < <(jq -r '.mesonFlags[]' <<<"$pkg")
+if ! { meson setup "$tmp/build" "$tmp/src" "${flags[@]}" && ninja -C "$tmp/build"; } >"$tmp/log" 2>&1; then
+	tail -n 20 "$tmp/log" >&2
+	echo "package.nix: its source set does not build with ${flags[*]}" >&2
+	exit 1
+fi
+echo "package.nix: its source set ($(jq -r '.src | length' <<<"$pkg") paths) builds with ${flags[*]}"
