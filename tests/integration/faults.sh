@@ -35,7 +35,10 @@
 # taken by the libc for a success, and malloc crashes in memory it never
 # got; and close, which frees the fd even when it reports an error, while an
 # injected fault skips the call: the fd stays open, which never happens (a
-# write end of a pipe left open in enter makes it wait for an EOF). Under
+# write end of a pipe left open in enter makes it wait for an EOF); and futex,
+# whose unexpected errors glibc treats as fatal by design (abort, 'The futex
+# facility returned an unexpected error code'), as the kernel never gives
+# them for a wake or a wait on valid memory. Under
 # AddressSanitizer (-Db_sanitize=address) the memory calls (mmap, munmap,
 # mprotect, madvise, mremap) are left out too: its allocator aborts on a
 # failing mmap by design, which says nothing of enter.
@@ -73,7 +76,7 @@ CASE_TIMEOUT=${ENTER_TEST_TIMEOUT:-20}
 export BLKID_FILE=$T/blkid.tab
 # LeakSanitizer stops the world with ptrace, which fails under strace.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-NOT_FAULTED=' brk close exit exit_group rt_sigreturn getpid getppid gettid getuid geteuid getgid getegid set_tid_address umask '
+NOT_FAULTED=' brk close exit exit_group futex rt_sigreturn getpid getppid gettid getuid geteuid getgid getegid set_tid_address umask '
 if ldd "$ENTER" 2>/dev/null | grep -q libasan; then
 	NOT_FAULTED+='mmap munmap mprotect madvise mremap '
 	echo "# AddressSanitizer build: mmap, munmap, mprotect, madvise, mremap are not faulted"
