@@ -178,20 +178,20 @@ settled() {
 
 # wait_settled PID SECONDS: until settled PID; status 1 on timeout.
 wait_settled() {
-	local deadline=$(($(now_ms) + $2 * 1000))
-	until settled "$1"; do
-		(($(now_ms) > deadline)) && return 1
-		sleep 0.01
-	done
+	poll_until "$2" settled "$1"
 }
 
 # wait_gone PID SECONDS: until PID no longer runs; status 1 on timeout.
 wait_gone() {
-	local deadline=$(($(now_ms) + $2 * 1000))
-	while running "$1"; do
-		(($(now_ms) > deadline)) && return 1
-		sleep 0.01
-	done
+	poll_until "$2" not_running "$1"
+}
+not_running() {
+	! running "$1"
+}
+
+# stopped PID: the process is stopped (state T).
+stopped() {
+	[[ $(proc_state "$1") == T ]]
 }
 
 # exits_within PID SECONDS: like wait_exit, but a process still running at
@@ -359,10 +359,7 @@ desc="SIGTERM to enter while the command is stopped: exit 143"
 self_cmd "$(kill -l STOP)"
 start_bg "${SELF[@]}"
 if wait_command "$BG_PID" kill 20; then
-	deadline=$(($(now_ms) + 20000))
-	until [[ $(proc_state "$CMD_PID") == T ]] || (($(now_ms) > deadline)); do
-		sleep 0.01
-	done
+	poll_until 20 stopped "$CMD_PID" || true
 	kill -TERM "$BG_PID"
 	if exits_within "$BG_PID" 3 2>/dev/null; then
 		sig_check "$desc" 143 "$STATUS" "stderr: $(cat "$T/bg.err")"
@@ -459,11 +456,7 @@ for n in {1..64}; do
 		kill -"$n" "$BG_PID"
 		# Stopped, or back in poll with nothing pending: TSTP, TTIN and
 		# TTOU are discarded in an orphaned process group.
-		deadline=$(($(now_ms) + 5000))
-		until [[ $(proc_state "$BG_PID") == T ]] || settled "$BG_PID" ||
-			(($(now_ms) > deadline)); do
-			sleep 0.01
-		done
+		poll_until 5 eval 'stopped "$BG_PID" || settled "$BG_PID"' || true
 		if [[ $(proc_state "$CMD_PID") == [RS] ]]; then
 			pass "$name to enter: the command goes on"
 		else

@@ -139,6 +139,18 @@ now_ms() {
 	echo $((t / 1000))
 }
 
+# poll_until SECONDS CMD...: run CMD every 10 ms until it succeeds; status
+# 1 if it still fails after SECONDS.
+poll_until() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		(($(now_ms) > deadline)) && return 1
+		sleep 0.01
+	done
+	return 0
+}
+
 # wait_for FILE SECONDS: poll until FILE exists; on timeout a failed check.
 wait_for() {
 	local file=$1 deadline=$(($(now_ms) + $2 * 1000))
@@ -976,12 +988,11 @@ run_pids() {
 # wait_run_gone CWD ROOT SECONDS: poll until run_pids is empty; status 1 on
 # timeout, with the survivors in LEFT_PIDS.
 wait_run_gone() {
-	local deadline=$(($(now_ms) + $3 * 1000))
-	while mapfile -t LEFT_PIDS < <(run_pids "$1" "$2") && ((${#LEFT_PIDS[@]})); do
-		(($(now_ms) > deadline)) && return 1
-		sleep 0.01
-	done
-	return 0
+	poll_until "$3" _run_gone "$1" "$2"
+}
+_run_gone() {
+	mapfile -t LEFT_PIDS < <(run_pids "$1" "$2")
+	((${#LEFT_PIDS[@]} == 0))
 }
 
 # describe_pids PID...: one line per process: pid, state, command line.

@@ -51,11 +51,11 @@ start_bg "$ENTER" "$R" -- sh -c 'sleep 31339 & touch /tmp/ready; sleep 31339'
 if wait_for "$R/tmp/ready" 20; then
 	kill -KILL "$BG_PID"
 	wait_exit "$BG_PID" 5 "SIGKILL of enter: enter dies" || true
-	deadline=$(($(now_ms) + 5000))
-	while mapfile -t left < <(pids_matching "sleep 31339") && ((${#left[@]} > 0)); do
-		(($(now_ms) > deadline)) && break
-		sleep 0.02
-	done
+	none_left() {
+		mapfile -t left < <(pids_matching "sleep 31339")
+		((${#left[@]} == 0))
+	}
+	poll_until 5 none_left || true
 	if ((${#left[@]} == 0)); then
 		pass "SIGKILL of enter: no 'sleep 31339' survives"
 	else
