@@ -187,6 +187,12 @@ static int exit_code(int status)
 	return 125;
 }
 
+/* The signals that stop a run: TERM, HUP, INT, QUIT. */
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGTERM || sig == SIGHUP || sig == SIGINT || sig == SIGQUIT;
+}
+
 /* Forwarded signals and SIGCHLD arrive on a signalfd; the command's exit
  * ends the loop. */
 static int supervise(pid_t command, int sfd)
@@ -207,8 +213,7 @@ static int supervise(pid_t command, int sfd)
 			/* A stopped process keeps these pending until it goes
 			 * on, and enter would wait for ever: wake it, as
 			 * systemd and a shell's kill of a stopped job do. */
-			if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP ||
-			    si.ssi_signo == SIGINT || si.ssi_signo == SIGQUIT)
+			if (is_stop_signal(si.ssi_signo))
 				(void)kill(command, SIGCONT);
 			continue;
 		}
@@ -231,14 +236,13 @@ static int supervise(pid_t command, int sfd)
  * would race with the command's first steps. */
 static void stop_if_asked(void)
 {
-	static const int stopping[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
 	sigset_t pending;
 
 	if (sigpending(&pending) < 0)
 		return; /* then supervise() forwards them, as to a running command */
-	for (size_t i = 0; i < ELEMENTSOF(stopping); i++)
-		if (sigismember(&pending, stopping[i]))
-			_exit(128 + stopping[i]);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (is_stop_signal(sig) && sigismember(&pending, sig) == 1)
+			_exit(128 + sig);
 }
 
 static void ignore_signal(int sig)

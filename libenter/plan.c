@@ -127,6 +127,14 @@ static int plan_add(struct enter_plan *plan, enum step_kind kind, const char *so
 	return oom ? -ENOMEM : 0;
 }
 
+/* A resolution that failed because the path leads nowhere in the target
+ * (missing, a file where a directory should be, a symlink loop), as
+ * opposed to one that could not look (an I/O error, ...). */
+static bool leads_nowhere(int r)
+{
+	return r == -ENOENT || r == -ENOTDIR || r == -ELOOP;
+}
+
 static bool exists_in_root(int root_fd, const char *path)
 {
 	_cleanup_close_ int fd = -1;
@@ -157,7 +165,7 @@ static int plan_hostname(struct enter_ctx *ctx, const char *system, struct enter
 		/* No file there, or none that holds a name: the next candidate.
 		 * Any other error would silently make the target "localhost",
 		 * and colmena would pick the wrong node. */
-		if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP || r == -EBADFD)
+		if (leads_nowhere(r) || r == -EBADFD)
 			continue;
 		if (r < 0)
 			return error_set(err, -r, "hostname", candidates[i], NULL,
@@ -557,7 +565,7 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 		/* Only a missing file (or a path that leads nowhere) says "not
 		 * NixOS"; a read error says nothing about the target. */
 		r = resolve_at(ctx->root_fd, "/etc/NIXOS", O_PATH, 0, &fd);
-		if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP) {
+		if (leads_nowhere(r)) {
 			r = error_set(err, ENOENT, "check", ctx->root, NULL,
 				      "not a NixOS root (no /etc/NIXOS); --generic enters any "
 				      "Linux root");
