@@ -375,8 +375,8 @@ fi
 warned() {
 	local warn_line ran_line
 	expect_ok "$1: the command ran, exit 0"
-	warn_line=$(grep -nE '/boot' "$T/stderr" | grep -iE 'free' | head -n1 | cut -d: -f1)
-	ran_line=$(grep -nx command-ran "$T/stderr" | head -n1 | cut -d: -f1)
+	warn_line=$(awk '/\/boot/ && tolower($0) ~ /free/ { print NR; exit }' "$T/stderr")
+	ran_line=$(awk '$0 == "command-ran" { print NR; exit }' "$T/stderr")
 	if [[ -n $warn_line ]]; then
 		pass "$1: a warning on stderr names /boot and free space"
 	else

@@ -67,7 +67,7 @@ if [[ $(option static) == true ]]; then
 	expect_ok "the example links against libenter.a"
 	run_cmd "$T/run-in-root-static" "$R" /bin/busybox hostname
 	expect_eq "... and runs inside the root" fixturehost "$OUT"
-	check "... without libenter.so" eval '! ldd "$T/run-in-root-static" | grep -q libenter'
+	expect_not_contains "... without libenter.so" "$(ldd "$T/run-in-root-static")" libenter
 fi
 
 # --version: the project version meson knows, for each installed program.

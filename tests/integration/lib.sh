@@ -853,7 +853,7 @@ expect_jq() {
 # expect_line DESC TEXT LINE: some line of TEXT is LINE, leading and
 # trailing blanks aside.
 expect_line() {
-	if sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$2" | grep -qxF -- "$3"; then
+	if grep -qxF -- "$3" < <(sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$2"); then
 		pass "$1"
 	else
 		fail "$1" "expected a line: $3" "got: $2"
