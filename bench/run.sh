@@ -110,7 +110,7 @@ median_ms() {
 # curve NAME MAKE: for each scale, MAKE SCALE fills the array ARGS; prints
 # the median time of enter "${ARGS[@]}" per scale.
 curve() {
-	local name=$1 make=$2 n t base= half= last= line
+	local name=$1 make=$2 n t base='' half='' last='' line
 	line="$name:"
 	for n in "${scales[@]}"; do
 		"$make" "$n"

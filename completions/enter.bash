@@ -48,7 +48,7 @@ _enter() {
 		return
 		;;
 	--boot)
-		COMPREPLY=($(compgen -W 'auto none' -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W 'auto none' -- "$cur")
 		_filedir
 		return
 		;;
@@ -57,7 +57,7 @@ _enter() {
 		return
 		;;
 	--keep-env | --unsetenv)
-		COMPREPLY=($(compgen -v -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -v -- "$cur")
 		return
 		;;
 	-c | --command | --hostname | --boot-min-free | --setenv | --preserve-fds | --node)
@@ -70,7 +70,7 @@ _enter() {
 	fi
 	$split && return
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(_enter_options "$cmd")" -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W "$(_enter_options "$cmd")" -- "$cur")
 		return
 	fi
 	if ((positional == 0)); then
@@ -79,10 +79,10 @@ _enter() {
 	fi
 	case $cmd:$positional in
 	enter-rebuild:1)
-		COMPREPLY=($(compgen -W 'boot switch test build dry-build dry-activate' -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W 'boot switch test build dry-build dry-activate' -- "$cur")
 		;;
 	enter-deploy:1)
-		COMPREPLY=($(compgen -W 'boot switch test dry-activate build' -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W 'boot switch test dry-activate build' -- "$cur")
 		;;
 	esac
 } &&
