@@ -135,11 +135,17 @@ static bool leads_nowhere(int r)
 	return r == -ENOENT || r == -ENOTDIR || r == -ELOOP;
 }
 
-static bool exists_in_root(int root_fd, const char *path)
+/* Is @path there in the target?  When the lookup could not tell (a damaged
+ * directory, an I/O error), the answer is no as well, but not a silent one:
+ * the administrator hears of the damaged disk, and what is done @instead. */
+static bool present_in_root(struct enter_ctx *ctx, const char *path, const char *instead)
 {
 	_cleanup_close_ int fd = -1;
+	int r = resolve_at(ctx->root_fd, path, O_PATH, 0, &fd);
 
-	return resolve_at(root_fd, path, O_PATH, 0, &fd) == 0;
+	if (r < 0 && !leads_nowhere(r))
+		log_msg(ctx, ENTER_LOG_WARNING, "%s: %s; %s", path, resolve_strerror(r), instead);
+	return r == 0;
 }
 
 /* The target's name: its etc/hostname, else the one in the system profile. */
@@ -278,7 +284,7 @@ static int default_shell(struct enter_ctx *ctx, const char *system, char **ret)
 
 	if (system ? xasprintf(&bash, "%s/sw/bin/bash", system) < 0 : !(bash = strdup("/bin/bash")))
 		return -ENOMEM;
-	if (exists_in_root(ctx->root_fd, bash)) {
+	if (present_in_root(ctx, bash, "the shell is /bin/sh")) {
 		*ret = TAKE_PTR(bash);
 		return 0;
 	}
@@ -557,24 +563,24 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	_cleanup_free_ char *locale = NULL, *shell = NULL;
 	bool nixos = !(ctx->flags & ENTER_GENERIC);
 	const char *system = nixos ? ctx->system : NULL;
-	int r;
+	int nixos_r = 0, r = 0;
 
-	if (nixos && !check) {
+	if (nixos) {
 		_cleanup_close_ int fd = -1;
 
 		/* Only a missing file (or a path that leads nowhere) says "not
 		 * NixOS"; a read error says nothing about the target. */
-		r = resolve_at(ctx->root_fd, "/etc/NIXOS", O_PATH, 0, &fd);
-		if (leads_nowhere(r)) {
+		nixos_r = resolve_at(ctx->root_fd, "/etc/NIXOS", O_PATH, 0, &fd);
+		if (leads_nowhere(nixos_r) && !check) {
 			r = error_set(err, ENOENT, "check", ctx->root, NULL,
 				      "not a NixOS root (no /etc/NIXOS); --generic enters any "
 				      "Linux root");
 			error_set_exit_code(*err, 126);
 			return r;
 		}
-		if (r < 0)
-			return error_set(err, -r, "check", "/etc/NIXOS", NULL, "%s",
-					 resolve_strerror(r));
+		if (nixos_r < 0 && !check)
+			return error_set(err, -nixos_r, "check", "/etc/NIXOS", NULL, "%s",
+					 resolve_strerror(nixos_r));
 	}
 
 	plan = calloc(1, sizeof(*plan));
@@ -586,11 +592,12 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	plan->problems = calloc(1, sizeof(char *));
 	if (!plan->problems)
 		return -ENOMEM;
-	if (nixos && !exists_in_root(ctx->root_fd, "/etc/NIXOS")) {
+	if (leads_nowhere(nixos_r))
 		r = add_problem(plan, "%s: not a NixOS root (no /etc/NIXOS)", ctx->root);
-		if (r < 0)
-			return r;
-	}
+	else if (nixos_r < 0)
+		r = add_problem(plan, "/etc/NIXOS: %s", resolve_strerror(nixos_r));
+	if (r < 0)
+		return r;
 	plan->root = strdup(ctx->root);
 	if (!plan->root)
 		return -ENOMEM;
@@ -645,7 +652,7 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 		r = plan_add(plan, STEP_ACTIVATE, activate, system, NULL, NULL, 0, "--system");
 		if (r < 0)
 			return r;
-		if (exists_in_root(ctx->root_fd, tmpfiles))
+		if (present_in_root(ctx, tmpfiles, "systemd-tmpfiles is not run"))
 			plan->tmpfiles = TAKE_PTR(tmpfiles);
 	}
 	if (!(ctx->flags & ENTER_NO_RESOLV)) {
@@ -667,7 +674,7 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	if (system) {
 		if (xasprintf(&locale, "%s/sw/lib/locale/locale-archive", system) < 0)
 			return -ENOMEM;
-		if (!exists_in_root(ctx->root_fd, locale))
+		if (!present_in_root(ctx, locale, "LOCALE_ARCHIVE is not set"))
 			locale = (free(locale), NULL);
 	}
 	struct env_opts opts = {

@@ -61,6 +61,9 @@ const char *resolve_strerror_how(int r, unsigned how_flags)
 		return "leads out of the target root";
 	case EOPNOTSUPP:
 		return "openat2() not supported by this kernel (5.6 or later needed)";
+	case EBADMSG: /* ext4, f2fs: a checksum that does not match */
+	case EUCLEAN: /* ext4, xfs, btrfs: a structure that makes no sense */
+		return "the filesystem is damaged here (fsck may repair it)";
 	default:
 		return strerror(-r);
 	}
