@@ -16,33 +16,44 @@ struct program {
 	char *const *argv;
 };
 
-/* The child's side of spawn(): pid 1 sleeps until the exec. */
+/* The child's side of spawn(): pid 1 sleeps until the exec.  Returns the
+ * errno of what failed before it; what the program does after is its
+ * exit status. */
 static int program_main(void *data)
 {
 	const struct program *p = data;
-	int out = 2;
+	int out = 2, r;
 
-	(void)signal_reset_all();
+	r = signal_reset_all();
+	if (r < 0)
+		return -r;
 	if (p->plan->flags & ENTER_SILENT) {
 		out = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (out < 0 || dup2(out, 2) < 0)
-			_exit(127);
+			return errno;
 	}
-	/* Activation gets 0, 1 and 2, none of the caller's other fds. */
-	if (dup2(out, 1) < 0 || chdir("/") < 0 || close_range(3, ~0U, 0) < 0)
-		_exit(127);
-	if ((p->plan->flags & ENTER_HARDENED) && hardened_apply(NULL) < 0)
-		_exit(126);
+	/* Activation gets 0, 1 and 2, none of the caller's other fds (closed
+	 * at the exec: spawn() may have one of its own open until then). */
+	if (dup2(out, 1) < 0 || chdir("/") < 0 || close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return errno;
+	if (p->plan->flags & ENTER_HARDENED) {
+		r = hardened_apply(NULL);
+		if (r < 0)
+			return -r;
+	}
 	execve(p->argv[0], p->argv, p->plan->envp);
-	_exit(errno == ENOENT ? 127 : 126);
+	return errno;
 }
 
-static int run_and_wait(const struct enter_plan *plan, char *const argv[], int *ret_status)
+/* Runs @argv to its end: its wait status, or in *@ret_error why it could
+ * not be started (then no status). */
+static int run_and_wait(const struct enter_plan *plan, char *const argv[], int *ret_status,
+			int *ret_error)
 {
 	struct program program = {plan, argv};
 	pid_t pid, w;
 
-	pid = spawn(program_main, &program);
+	pid = spawn(program_main, &program, ret_error);
 	if (pid < 0)
 		return pid;
 	do
@@ -51,10 +62,15 @@ static int run_and_wait(const struct enter_plan *plan, char *const argv[], int *
 	return w < 0 ? -errno : 0;
 }
 
-static char *describe_status(int status, char *buf, size_t size)
+static char *describe(const char *path, int status, int error, char *buf, size_t size)
 {
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+	if (interpreter_missing(path, error))
+		snprintf(buf, size,
+			 "could not be started: its interpreter (the #! line) was not found");
+	else if (error == ENOENT)
 		snprintf(buf, size, "not found");
+	else if (error)
+		snprintf(buf, size, "could not be started: %s", strerror(error));
 	else if (WIFEXITED(status))
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
 	else
@@ -66,8 +82,8 @@ static char *describe_status(int status, char *buf, size_t size)
 int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct enter_error **err)
 {
 	const struct step *s = NULL;
-	char why[64];
-	int status, r;
+	char why[96];
+	int status, error, r;
 
 	for (size_t i = 0; i < plan->n_steps; i++)
 		if (plan->steps[i].kind == STEP_ACTIVATE)
@@ -76,13 +92,14 @@ int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct en
 		return 0;
 
 	char *activate[] = {s->source, NULL};
-	r = run_and_wait(plan, activate, &status);
+	r = run_and_wait(plan, activate, &status, &error);
 	if (r < 0)
 		return error_set(err, -r, "activate", s->source, NULL, NULL);
-	if (status != 0) {
-		describe_status(status, why, sizeof(why));
+	if (status != 0 || error) {
+		describe(s->source, status, error, why, sizeof(why));
 		if (plan->flags & ENTER_STRICT)
-			return error_set(err, EIO, "activate", s->source, "--strict", "%s", why);
+			return error_set(err, error ? error : EIO, "activate", s->source,
+					 "--strict", "%s", why);
 		log_msg(ctx, ENTER_LOG_WARNING, "activation %s %s; going on (--strict stops here)",
 			s->source, why);
 	}
@@ -90,12 +107,12 @@ int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct en
 	if (!plan->tmpfiles)
 		return 0;
 	char *tmpfiles[] = {plan->tmpfiles, "--create", "--remove", "-E", NULL};
-	r = run_and_wait(plan, tmpfiles, &status);
+	r = run_and_wait(plan, tmpfiles, &status, &error);
 	if (r < 0)
 		return error_set(err, -r, "activate", plan->tmpfiles, NULL, NULL);
 	/* Like nixos-enter: tmpfiles reports partial failures often; warn only. */
-	if (status != 0)
+	if (status != 0 || error)
 		log_msg(ctx, ENTER_LOG_WARNING, "%s %s", plan->tmpfiles,
-			describe_status(status, why, sizeof(why)));
+			describe(plan->tmpfiles, status, error, why, sizeof(why)));
 	return 0;
 }

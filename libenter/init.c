@@ -71,9 +71,17 @@ int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_e
 	environ = plan->envp; /* execvp() searches the PATH of the new environment */
 	execvp(plan->argv[0], plan->argv);
 
-	r = error_set(err, errno, "exec", plan->argv[0], NULL,
-		      errno == ENOENT ? "command not found" : NULL);
-	error_set_exit_code(*err, errno == ENOENT ? 127 : 126);
+	int e = errno;
+	bool found = e != ENOENT || interpreter_missing(plan->argv[0], e);
+
+	if (!found)
+		r = error_set(err, e, "exec", plan->argv[0], NULL, "command not found");
+	else if (e == ENOENT)
+		r = error_set(err, e, "exec", plan->argv[0], NULL,
+			      "its interpreter (the #! line) was not found");
+	else
+		r = error_set(err, e, "exec", plan->argv[0], NULL, NULL);
+	error_set_exit_code(*err, found ? 126 : 127);
 	return r;
 }
 
@@ -309,7 +317,7 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 		.report_fd = report_fd,
 	};
 
-	pid = spawn(command_main, &command);
+	pid = spawn(command_main, &command, NULL);
 	if (pid < 0) {
 		error_set(&err, -pid, "fork", NULL, NULL, NULL);
 		fail(report_fd, err);

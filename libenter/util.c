@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Small helpers: NULL-terminated string arrays and a growing string buffer. */
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -249,6 +251,15 @@ void buf_json_member(struct buf *b, const char *sep, const char *key, const char
 	buf_json_string(b, value);
 }
 
+/* Did exec of @path fail with @error because the file is there but the
+ * interpreter of its #! line is not?  The kernel says ENOENT for both; a
+ * script written for another system (#!/bin/bash on NixOS) is the usual
+ * case, and "not found" would send the administrator looking for the file. */
+bool interpreter_missing(const char *path, int error)
+{
+	return error == ENOENT && strchr(path, '/') && access(path, F_OK) == 0;
+}
+
 /*
  * Starts @fn(@arg) in a child that shares the caller's memory until it
  * execs or exits, as posix_spawn() does (CLONE_VM | CLONE_VFORK): the
@@ -256,13 +267,16 @@ void buf_json_member(struct buf *b, const char *sep, const char *key, const char
  * or the copy-on-write faults a fork() costs both afterwards.  @fn runs on
  * a stack of its own (a page below it that faults, not pid 1's memory, if
  * it overflows), with its own fd table, cwd and signal handlers; it must
- * end in exec or _exit() and change nothing in memory the caller relies
- * on.  environ, which exec_command() sets, is put back here; errno is the
- * child's last.
+ * exec, _exit(), or return the errno of what failed before the exec, which
+ * the caller gets in *@ret_error (0 when the child exec'd or exited), as
+ * posix_spawn() tells an exec's failure from a program's own exit status.
+ * It must change nothing in memory the caller relies on; environ, which
+ * exec_command() sets, is put back here.
  *
- * Under AddressSanitizer, a plain fork(): ASan cannot follow a thread of
- * its process onto a stack it did not make (google/sanitizers#189) and
- * says so on stderr, where enter's one-line errors go.
+ * Under AddressSanitizer, a plain fork(), and *@ret_error through a
+ * close-on-exec pipe: ASan cannot follow a thread of its process onto a
+ * stack it did not make (google/sanitizers#189) and says so on stderr,
+ * where enter's one-line errors go.
  *
  * Returns: the child's pid, or a negative errno.
  */
@@ -274,20 +288,55 @@ void buf_json_member(struct buf *b, const char *sep, const char *key, const char
 #endif
 #endif
 #ifdef SPAWN_FORKS
-pid_t spawn(int (*fn)(void *), void *arg)
+pid_t spawn(int (*fn)(void *), void *arg, int *ret_error)
 {
-	pid_t pid = fork();
+	_cleanup_close_ int rd = -1, wr = -1;
+	int fds[2], error = 0;
+	ssize_t n;
+	pid_t pid;
 
-	if (pid == 0)
-		_exit(fn(arg));
-	return pid < 0 ? -errno : pid;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	rd = fds[0];
+	wr = fds[1];
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		error = fn(arg);
+		(void)!write(wr, &error, sizeof(error));
+		_exit(127);
+	}
+	closep(&wr);
+	do
+		n = read(rd, &error, sizeof(error));
+	while (n < 0 && errno == EINTR);
+	if (ret_error)
+		*ret_error = n == sizeof(error) ? error : 0;
+	return pid;
 }
 #else
-pid_t spawn(int (*fn)(void *), void *arg)
+struct spawned {
+	int (*fn)(void *);
+	void *arg;
+	int error;
+};
+
+static int spawned_main(void *data)
+{
+	struct spawned *s = data;
+
+	/* The caller's memory: it reads this once the child is gone. */
+	s->error = s->fn(s->arg);
+	_exit(127);
+}
+
+pid_t spawn(int (*fn)(void *), void *arg, int *ret_error)
 {
 	extern char **environ;
 	static const size_t size = 256 * 1024;
 	size_t guard = (size_t)sysconf(_SC_PAGESIZE);
+	struct spawned s = {fn, arg, 0};
 	char **saved_environ = environ;
 	int saved_errno;
 	char *stack;
@@ -301,10 +350,14 @@ pid_t spawn(int (*fn)(void *), void *arg)
 		(void)munmap(stack, guard + size);
 		return -saved_errno;
 	}
-	pid = clone(fn, stack + guard + size, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+	pid = clone(spawned_main, stack + guard + size, CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
 	saved_errno = errno;
 	environ = saved_environ;
 	(void)munmap(stack, guard + size);
-	return pid < 0 ? -saved_errno : pid;
+	if (pid < 0)
+		return -saved_errno;
+	if (ret_error)
+		*ret_error = s.error;
+	return pid;
 }
 #endif

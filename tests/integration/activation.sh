@@ -93,4 +93,39 @@ check "--strict: the command did not run" test ! -e "$F/tmp/ran"
 run_cmd "$ENTER" --strict "$R" -- true
 expect_ok "--strict, activation succeeds: runs"
 
+# --- an activation that cannot be started, told apart from one that failed
+
+SYSTEM=$(readlink "$R/nix/var/nix/profiles/system-1-link")
+A=$T/activate-kinds
+make_root "$A"
+ACTIVATE=$A$SYSTEM/activate
+
+# activation_warns DESC WANT: a run with the activate script as it is now
+# warns, in a line naming the script, WANT; the command still runs.
+activation_warns() {
+	run_cmd "$ENTER" "$A" -- /bin/busybox echo ran
+	expect_eq "$1: the command ran" ran "$OUT"
+	expect_match "$1: the warning names the script and says: $2" "$ERR" \
+		"^enter: warning: activation /nix/var/nix/profiles/system/activate $2; going on"
+}
+
+printf '#!/bin/sh\nexit 127\n' >"$ACTIVATE"
+activation_warns "activate exits 127 (a command of its own not found)" "exited with status 127"
+
+chmod 0644 "$ACTIVATE"
+activation_warns "activate not executable" "could not be started: Permission denied"
+run_cmd "$ENTER" --strict "$A" -- /bin/busybox echo ran
+expect_eq "--strict, activate not executable: exit 125" 125 "$STATUS"
+expect_one_line_error "--strict, activate not executable: one line naming it" \
+	/nix/var/nix/profiles/system/activate
+expect_contains "--strict, activate not executable: says why" "$ERR" "Permission denied"
+
+printf '#!/nonexistent/sh\n' >"$ACTIVATE"
+chmod 0755 "$ACTIVATE"
+activation_warns "activate's #! interpreter missing" \
+	"could not be started: its interpreter \\(the #! line\\) was not found"
+
+rm "$ACTIVATE"
+activation_warns "activate missing" "not found"
+
 check_host_unchanged "after all activating runs"

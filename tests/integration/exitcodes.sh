@@ -37,6 +37,16 @@ expect_eq "non-executable file: nothing on stdout" "" "$OUT"
 expect_status 126 "$ENTER" "$R" --no-activate -- /etc
 expect_one_line_error "a directory as command: one-line error naming it" /etc
 
+# A script for another system: the file is there, its interpreter is not.
+# The kernel says ENOENT, as for a missing file; enter must not.
+printf '#!/bin/bash\necho should not run\n' >"$R/root/fix.sh"
+chmod 0755 "$R/root/fix.sh"
+expect_status 126 "$ENTER" "$R" --no-activate -- /root/fix.sh
+expect_one_line_error "#!/bin/bash where there is none: one-line error naming the script" /root/fix.sh
+expect_contains "#!/bin/bash where there is none: the error says the interpreter is missing" \
+	"$ERR" "interpreter (the #! line) was not found"
+expect_not_contains "#!/bin/bash where there is none: not \"command not found\"" "$ERR" "command not found"
+
 # --- the root is not a NixOS root
 
 N=$T/notnixos
