@@ -22,7 +22,7 @@ _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 	int fd;
 
 	if (!root || !*root) {
-		error_set(err, EINVAL, "open", root, NULL, "no root given");
+		error_set(err, EINVAL, "open", NULL, NULL, "no root given (an empty path)");
 		return NULL;
 	}
 	/* ROOT is the administrator's path on the rescue system: trusted, and

@@ -114,7 +114,7 @@ _public_ const char *enter_error_message(const struct enter_error *e)
 	if (m->message)
 		return m->message;
 	buf_printf(&b, "%s", e->step ? e->step : "enter");
-	if (e->path)
+	if (e->path && *e->path)
 		buf_printf(&b, " %s", e->path);
 	if (e->detail)
 		buf_printf(&b, " (%s)", e->detail);

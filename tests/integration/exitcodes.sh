@@ -67,3 +67,6 @@ expect_status 125 "$ENTER" --bind "$T/does-not-exist" /mnt "$R" -- true
 expect_one_line_error "--bind from a missing source: one-line error" "$T/does-not-exist"
 expect_status 125 "$ENTER"
 expect_ne "no ROOT: a message on stderr" "" "$ERR"
+expect_status 125 "$ENTER" ""
+expect_one_line_error "an empty ROOT: one-line error" "no root given"
+expect_not_contains "an empty ROOT: no empty path in the line" "$ERR" " :"
