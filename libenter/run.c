@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -58,7 +59,8 @@ static int status_of(int wstatus)
 struct relay_state {
 	bool report_open;
 	bool report_lost;
-	int pty_sock; /* until pid 1 sent the master, or -1 */
+	bool poll_failed; /* warned once */
+	int pty_sock;	  /* until pid 1 sent the master, or -1 */
 	struct pty_relay pty;
 };
 
@@ -95,9 +97,18 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 		};
 
 		if (poll(p, ELEMENTSOF(p), -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+			/* Leaving would stop the relay of signals and of the
+			 * terminal while the command runs on: try again, after
+			 * a pause (the kernel short of memory, say). */
+			if (errno != EINTR) {
+				if (!rs->poll_failed)
+					log_msg(ctx, ENTER_LOG_WARNING, "poll: %s; trying again",
+						strerror(errno));
+				rs->poll_failed = true;
+				(void)nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000},
+						NULL);
+			}
+			continue;
 		}
 		if (p[2].revents) {
 			int r = report_receive(report_fd, ctx, err);
