@@ -154,7 +154,9 @@ static void format_check_text(struct buf *b, const struct enter_plan *plan, cons
 	for (char **p = plan->problems; p && *p; p++)
 		buf_printf(b, "problem     %s\n", *p);
 	buf_printf(b, "%s\n",
-		   strv_length(plan->problems) ? "a boot-loader install would fail" : "ok");
+		   strv_length(plan->problems)
+			   ? "not ok: entering or a boot-loader install would fail"
+			   : "ok");
 }
 
 static void format_check_json(struct buf *b, const struct enter_plan *plan, const char *link,

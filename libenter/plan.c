@@ -401,20 +401,18 @@ static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 	_cleanup_free_ char *device = NULL, *fs_options = NULL, *probed = NULL;
 	const char *fstype = e->fstype;
 	uint64_t attr = 0;
-	bool boot = streq(e->target, "/boot") || streq(e->target, "/boot/efi") ||
-		    streq(e->target, "/efi");
 	int r;
 
 	r = fstab_resolve_source(e->spec, cache, &device);
 	if (r < 0) {
 		if (!check)
 			return error_set(err, -r, "mount", e->target, origin, NULL);
-		if (boot)
-			r = add_problem(plan, "%s: source %s not found (%s)", e->target, e->spec,
-					origin);
-		return r < 0 ? r
-			     : report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line,
-					    "missing");
+		/* The run would stop here, whether the entry is /boot or one
+		 * that --fstab mounts. */
+		r = add_problem(plan, "%s: source %s not found (%s)", e->target, e->spec, origin);
+		if (r < 0)
+			return r;
+		return report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line, "missing");
 	}
 	if (!fstype || !*fstype || streq(fstype, "auto")) {
 		int ambivalent = 0;
@@ -440,7 +438,7 @@ static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 		enter_error_free(refused);
 		return r < 0 ? r
 			     : report_mount(plan, e->target, e->spec, device, fstype, e->line,
-					    "refused: the mount point is not a directory");
+					    "refused: an unsafe mount point");
 	}
 	if (r < 0)
 		return r;

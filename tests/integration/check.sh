@@ -162,6 +162,28 @@ jq_true "missing /boot UUID: JSON /boot entry, line 2, state not the good one ($
 	 and .state != \"$good_boot_state\")"
 changes_nothing "missing /boot UUID"
 
+# --- --fstab, the source of another entry is missing: the run would stop there
+
+good_fstab
+MISSING_HOME=$(new_label gone)
+sed -i "s/^LABEL=$HOME_LABEL /LABEL=$MISSING_HOME /" "$R/etc/fstab"
+ROOT_BEFORE=$(snapshot "$R")
+run_cmd "$ENTER" --fstab "$R" --check
+expect_eq "--fstab, missing /home source: --check exits 1" 1 "$STATUS"
+expect_eq "--fstab, missing /home source: nothing on stderr" "" "$ERR"
+expect_contains "--fstab, missing /home source: --check names it" "$OUT" "LABEL=$MISSING_HOME"
+run_cmd "$ENTER" --fstab "$R" --check --json
+expect_eq "--fstab, missing /home source: --check --json exits 1" 1 "$STATUS"
+problem_names "--fstab, missing /home source: a problem names /home" /home
+jq_true "--fstab, missing /home source: JSON /home entry, line 3, missing" \
+	"any(.mounts[]; .target == \"/home\" and .source == \"LABEL=$MISSING_HOME\" and .line == 3
+	 and .state == \"missing\")"
+run_cmd "$ENTER" "$R" --check
+expect_eq "missing /home source, without --fstab: not looked at, --check exits 0" 0 "$STATUS"
+run_cmd "$ENTER" --fstab "$R" -- /bin/busybox true
+expect_eq "--fstab, missing /home source: the run itself exits 125" 125 "$STATUS"
+changes_nothing "--fstab, missing /home source"
+
 # --- no /boot entry at all
 
 cat >"$R/etc/fstab" <<EOF
