@@ -6,6 +6,7 @@
  * resolution is libmount's and libblkid's, which find UUID=, LABEL=, ...
  * by scanning devices when there is no udev and no /dev/disk/by-*.
  */
+#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mount.h>
@@ -353,4 +354,36 @@ int fstab_resolve_source(const char *spec, struct libmnt_cache *cache, char **re
 		return -ENOTBLK;
 	*ret_device = TAKE_PTR(device);
 	return 0;
+}
+
+/* Where the mount that holds @fd is mounted, as this process sees it: its
+ * mount ID (statx) looked up in /proc/self/mountinfo. */
+int mount_point_of(int fd, char **ret_path)
+{
+	_cleanup_(mnt_unref_tablep) struct libmnt_table *tb = NULL;
+	struct libmnt_fs *fs = NULL;
+	struct libmnt_iter *it;
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0)
+		return -errno;
+	if (!(sx.stx_mask & STATX_MNT_ID))
+		return -EOPNOTSUPP; /* Linux < 5.8 */
+	errno = 0;
+	tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	if (!tb)
+		return errno ? -errno : -ENOMEM;
+	/* mnt_table_find_id() is libmount 2.40's; Debian 12 has 2.38 */
+	it = mnt_new_iter(MNT_ITER_FORWARD);
+	if (!it)
+		return -ENOMEM;
+	while (mnt_table_next_fs(tb, it, &fs) == 0) {
+		if ((uint64_t)mnt_fs_get_id(fs) != sx.stx_mnt_id || !mnt_fs_get_target(fs))
+			continue;
+		mnt_free_iter(it);
+		*ret_path = strdup(mnt_fs_get_target(fs));
+		return *ret_path ? 0 : -ENOMEM;
+	}
+	mnt_free_iter(it);
+	return -ENOENT;
 }

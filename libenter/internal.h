@@ -117,8 +117,16 @@ enum {
 };
 int resolve_at(int root_fd, const char *path, int open_flags, unsigned how, int *ret_fd);
 int resolve_file_read(int root_fd, const char *path, size_t max, char **ret);
-int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, int *ret_fd);
-int resolve_create_file(int root_fd, const char *path, int *ret_fd);
+/* Asked before anything is created in the directory @dir_fd: 0, or a
+ * negative errno that refuses the creation. */
+struct create_guard {
+	int (*check)(int dir_fd, void *data);
+	void *data;
+};
+int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, const struct create_guard *guard,
+		    int *ret_fd);
+int resolve_create_file(int root_fd, const char *path, const struct create_guard *guard,
+			int *ret_fd);
 const char *resolve_strerror(int r);
 const char *resolve_strerror_how(int r, unsigned how_flags);
 char *path_normalize(const char *path);
@@ -150,6 +158,7 @@ void fstab_free(struct fstab_entry *entries, size_t n);
 const char *fstab_skip_reason(const struct fstab_entry *e, enum enter_boot boot, bool all);
 int fstab_options(const struct fstab_entry *e, uint64_t *ret_attr, char **ret_fs_options);
 int fstab_resolve_source(const char *spec, struct libmnt_cache *cache, char **ret_device);
+int mount_point_of(int fd, char **ret_path);
 
 /* plan.c */
 enum step_kind {

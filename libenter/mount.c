@@ -150,25 +150,82 @@ static int mount_devpts(const struct step *s, struct exec_state *st, struct ente
 	return 0;
 }
 
+/*
+ * /dev and /sys inside are the rescue system's own filesystems, bound in,
+ * and /proc is the kernel's: a missing mount point is never created there,
+ * where it would stay after enter (or make a cgroup).  Asked of the mount
+ * that holds the directory, not of its path, which a symlink in the target
+ * can disguise (ROOT/data -> /dev).
+ */
+struct api_guard {
+	int root_fd;
+	bool refused;
+};
+
+static int refuse_in_api_dirs(int dir_fd, void *data)
+{
+	static const char *const api[] = {"/dev", "/sys", "/proc"};
+	struct api_guard *g = data;
+	_cleanup_free_ char *root = NULL, *where = NULL;
+	const char *inside;
+	int r;
+
+	r = mount_point_of(g->root_fd, &root);
+	if (r >= 0)
+		r = mount_point_of(dir_fd, &where);
+	if (r < 0)
+		return r;
+	size_t len = streq(root, "/") ? 0 : strlen(root);
+
+	if (strncmp(where, root, len) != 0 || (where[len] != '/' && where[len] != '\0'))
+		return 0; /* not below ROOT: no mount of ours */
+	inside = where[len] ? where + len : "/";
+	for (size_t i = 0; i < ELEMENTSOF(api); i++) {
+		size_t n = strlen(api[i]);
+
+		if (strncmp(inside, api[i], n) == 0 && (inside[n] == '/' || inside[n] == '\0')) {
+			g->refused = true;
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
+/* Opens @path, creating it when missing, never in /dev, /sys or /proc:
+ * then -EPERM, and *@ret_refused. */
+static int create_mount_point(struct exec_state *st, const char *path, bool dir, mode_t mode,
+			      int *ret_fd, bool *ret_refused)
+{
+	struct api_guard g = {.root_fd = st->root_fd};
+	struct create_guard guard = {refuse_in_api_dirs, &g};
+	int r;
+
+	r = dir ? resolve_mkdir_p(st->root_fd, path, mode, &guard, ret_fd)
+		: resolve_create_file(st->root_fd, path, &guard, ret_fd);
+	*ret_refused = r < 0 && g.refused;
+	return r;
+}
+
+#define NOT_CREATED                                                                                \
+	"missing, and not created: /dev, /sys and /proc inside are the rescue system's own"
+
 /* A --bind destination that does not exist is created inside ROOT: a
  * directory, or an empty file when the source is not a directory. */
 static int bind_target(const struct step *s, int tree_fd, struct exec_state *st, int *ret_fd,
 		       struct enter_error **err)
 {
 	struct stat src;
+	bool refused;
 	int r;
 
 	if (step_resolve_flags(s) == RESOLVE_API)
 		return resolve_target(s, st, ret_fd, err);
 	if (fstat(tree_fd, &src) < 0)
 		return step_error(err, -errno, s, "stat");
-	if (S_ISDIR(src.st_mode))
-		r = resolve_mkdir_p(st->root_fd, s->target, 0755, ret_fd);
-	else
-		r = resolve_create_file(st->root_fd, s->target, ret_fd);
+	r = create_mount_point(st, s->target, S_ISDIR(src.st_mode), 0755, ret_fd, &refused);
 	if (r < 0)
-		return error_set(err, -r, "resolve", s->target, step_detail(s), "%s",
-				 resolve_strerror_how(r, 0));
+		return error_set(err, refused ? ENOENT : -r, "resolve", s->target, step_detail(s),
+				 "%s", refused ? NOT_CREATED : resolve_strerror_how(r, 0));
 	if (same_inode(*ret_fd, st->root_fd))
 		return error_set(err, EINVAL, "resolve", s->target, step_detail(s),
 				 "leads to the target's / itself (a symlink inside the target)");
@@ -227,6 +284,7 @@ static int make_dir(const struct step *s, struct exec_state *st, struct enter_er
 {
 	_cleanup_close_ int fd = -1;
 	mode_t umask_saved;
+	bool refused = false;
 	int r;
 
 	/* Created with the plan's mode (umask 0: mkdir(2) keeps the sticky
@@ -235,14 +293,15 @@ static int make_dir(const struct step *s, struct exec_state *st, struct enter_er
 	 * it there and plans nothing for it.  Then a look without symlinks:
 	 * the result must be a real directory. */
 	umask_saved = umask(0);
-	r = resolve_mkdir_p(st->root_fd, s->target, s->mode, &fd);
+	r = create_mount_point(st, s->target, true, s->mode, &fd, &refused);
 	(void)umask(umask_saved);
 	if (r >= 0) {
 		closep(&fd);
 		r = resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, RESOLVE_API, &fd);
 	}
 	if (r < 0)
-		return error_set(err, -r, "mkdir", s->target, NULL, "%s", resolve_strerror(r));
+		return error_set(err, refused ? ENOENT : -r, "mkdir", s->target, NULL, "%s",
+				 refused ? NOT_CREATED : resolve_strerror(r));
 	if (fchmod(fd, s->mode) < 0)
 		return error_set(err, errno, "mkdir", s->target, NULL, NULL);
 	return 0;
@@ -460,7 +519,7 @@ static int bind_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_
 		/* In-root with /run as the root: cannot leave the tmpfs. */
 		r = resolve_at(st->root_fd, "/run", O_PATH | O_DIRECTORY, RESOLVE_API, &run);
 		if (r == 0)
-			r = resolve_create_file(run, dest + 5, &fd);
+			r = resolve_create_file(run, dest + 5, NULL, &fd);
 	}
 	/* A damaged resolv.conf costs DNS, not the recovery. */
 	if (r == -ENOENT || r == -EBADFD || r == -ELOOP) {

@@ -138,10 +138,18 @@ static int split_parent(const char *path, char **ret_parent, const char **ret_na
 	return 0;
 }
 
-/* Opens directory @path inside ROOT, creating missing components with @mode.
- * mkdirat() on a resolved parent with a single component name never follows
- * a symlink, so creation cannot land outside ROOT either. */
-int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, int *ret_fd)
+static int guard_check(const struct create_guard *guard, int dir_fd)
+{
+	return guard ? guard->check(dir_fd, guard->data) : 0;
+}
+
+/* Opens directory @path inside ROOT, creating missing components with @mode,
+ * each where @guard allows it (NULL: anywhere).  mkdirat() on a resolved
+ * parent with a single component name never follows a symlink, so creation
+ * cannot land outside ROOT either. */
+
+int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, const struct create_guard *guard,
+		    int *ret_fd)
 {
 	_cleanup_free_ char *parent = NULL;
 	_cleanup_close_ int parent_fd = -1;
@@ -154,7 +162,10 @@ int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, int *ret_fd)
 	r = split_parent(path, &parent, &name);
 	if (r < 0)
 		return r;
-	r = resolve_mkdir_p(root_fd, parent, mode, &parent_fd);
+	r = resolve_mkdir_p(root_fd, parent, mode, guard, &parent_fd);
+	if (r < 0)
+		return r;
+	r = guard_check(guard, parent_fd);
 	if (r < 0)
 		return r;
 	if (mkdirat(parent_fd, name, mode) < 0 && errno != EEXIST)
@@ -166,7 +177,8 @@ int resolve_mkdir_p(int root_fd, const char *path, mode_t mode, int *ret_fd)
 
 /* Opens @path inside ROOT as a mount point for a file, creating an empty file
  * (and its parents) when missing. */
-int resolve_create_file(int root_fd, const char *path, int *ret_fd)
+int resolve_create_file(int root_fd, const char *path, const struct create_guard *guard,
+			int *ret_fd)
 {
 	_cleanup_free_ char *parent = NULL;
 	_cleanup_close_ int parent_fd = -1, fd = -1;
@@ -179,7 +191,10 @@ int resolve_create_file(int root_fd, const char *path, int *ret_fd)
 	r = split_parent(path, &parent, &name);
 	if (r < 0)
 		return r;
-	r = resolve_mkdir_p(root_fd, parent, 0755, &parent_fd);
+	r = resolve_mkdir_p(root_fd, parent, 0755, guard, &parent_fd);
+	if (r < 0)
+		return r;
+	r = guard_check(guard, parent_fd);
 	if (r < 0)
 		return r;
 	fd = openat(parent_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);

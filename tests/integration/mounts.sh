@@ -124,3 +124,46 @@ check "--bind: the write is seen on the host" test -e "$H/new"
 run_cmd "$ENTER" "$R" --bind "$H" /mnt/rw --ro-bind "$H" /mnt/ro -- cat /mnt/rw/file /mnt/ro/file
 expect_eq "--bind and --ro-bind together" $'from-host\nfrom-host' "$OUT"
 expect_eq "ROOT/mnt/rw is empty on disk after the runs" "" "$(ls -A "$R/mnt/rw")"
+
+# --- a missing --bind destination is created in ROOT, never in /dev, /sys
+# or /proc inside, which are the rescue system's (a directory or file made
+# there would stay on it, a directory in /sys/fs/cgroup is a cgroup)
+
+NAME=enter-test-$$
+run_cmd "$ENTER" "$R" --bind "$H" "/mnt/new-$NAME" -- cat "/mnt/new-$NAME/file"
+expect_eq "--bind to a missing DST in ROOT: created there, bound" from-host "$OUT"
+check "--bind to a missing DST in ROOT: the directory stays in ROOT" test -d "$R/mnt/new-$NAME"
+
+# not_created DESC HOSTPATH DST [ENTER_ARG...]: --bind $H (or a file) to DST
+# is refused with one line naming DST, and HOSTPATH does not exist.
+not_created() {
+	local desc=$1 hostpath=$2 dst=$3
+	shift 3
+	run_cmd "$ENTER" "$R" "$@" "$dst" -- /bin/busybox true
+	expect_eq "$desc: exit 125" 125 "$STATUS"
+	expect_one_line_error "$desc: one line naming $dst" "$dst"
+	expect_contains "$desc: says why" "$ERR" "not created"
+	if [[ -e $hostpath ]]; then
+		fail "$desc: nothing made at $hostpath on the host" "$(ls -ld "$hostpath")"
+		rm -rf -- "$hostpath"
+	else
+		pass "$desc: nothing made at $hostpath on the host"
+	fi
+}
+echo file >"$T/hostfile"
+not_created "--bind DIR /dev/NEW" "/dev/$NAME" "/dev/$NAME" --bind "$H"
+not_created "--bind FILE /dev/NEW" "/dev/$NAME" "/dev/$NAME" --bind "$T/hostfile"
+not_created "--bind DIR /dev/NEW/SUB" "/dev/$NAME" "/dev/$NAME/sub" --bind "$H"
+ln -s /dev "$R/devlink"
+not_created "--bind DIR /devlink/NEW, devlink -> /dev in ROOT" "/dev/$NAME" "/devlink/$NAME" --bind "$H"
+rm "$R/devlink"
+# /sys/fs/cgroup: cgroup2 (a directory there is a cgroup) or, with cgroup v1,
+# a tmpfs where a directory can be made.
+if [[ -d /sys/fs/cgroup ]]; then
+	not_created "--bind DIR /sys/fs/cgroup/NEW ($(stat -f -c %T /sys/fs/cgroup))" \
+		"/sys/fs/cgroup/$NAME" "/sys/fs/cgroup/$NAME" --bind "$H"
+else
+	pass "--bind DIR /sys/fs/cgroup/NEW # SKIP no /sys/fs/cgroup"
+fi
+run_cmd "$ENTER" "$R" --bind "$T/hostfile" /dev/null -- /bin/busybox cat /dev/null
+expect_eq "--bind FILE over an existing /dev/null: allowed, bound" file "$OUT"

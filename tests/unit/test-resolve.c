@@ -445,11 +445,41 @@ Test(resolve, mkdir_p_nested)
 	_cleanup_close_ int fd = -1;
 
 	umask(0);
-	cr_assert_eq(resolve_mkdir_p(root_fd, "/x/y/z", 0750, &fd), 0);
+	cr_assert_eq(resolve_mkdir_p(root_fd, "/x/y/z", 0750, NULL, &fd), 0);
 	expect_lands_on(fd, "x/y/z", "mkdir_p /x/y/z");
 	expect_dir_mode("x", 0750);
 	expect_dir_mode("x/y", 0750);
 	expect_dir_mode("x/y/z", 0750);
+}
+
+/* A guard that refuses creation in the directory "d" (by inode). */
+static int refuse_in_d(int dir_fd, void *data)
+{
+	struct stat a, b;
+
+	(*(int *)data)++;
+	if (fstat(dir_fd, &a) < 0 || fstatat(root_fd, "d", &b, 0) < 0)
+		return -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino ? -EPERM : 0;
+}
+
+Test(resolve, a_guard_is_asked_before_each_creation)
+{
+	_cleanup_close_ int fd = -1, fd2 = -1, fd3 = -1;
+	int asked = 0;
+	struct create_guard guard = {refuse_in_d, &asked};
+	struct stat st;
+
+	cr_expect_eq(resolve_mkdir_p(root_fd, "d/new/deeper", 0755, &guard, &fd), -EPERM);
+	cr_expect_eq(fstatat(root_fd, "d/new", &st, AT_SYMLINK_NOFOLLOW), -1, "d/new was created");
+	cr_expect_eq(resolve_create_file(root_fd, "d/file", &guard, &fd2), -EPERM);
+	cr_expect_eq(fstatat(root_fd, "d/file", &st, AT_SYMLINK_NOFOLLOW), -1,
+		     "d/file was created");
+	asked = 0;
+	cr_assert_eq(resolve_mkdir_p(root_fd, "/g1/g2", 0755, &guard, &fd3), 0);
+	cr_expect_eq(asked, 2, "asked %d times for two directories", asked);
+	cr_expect_eq(resolve_mkdir_p(root_fd, "d", 0755, &guard, &fd), 0,
+		     "d exists: nothing to ask");
 }
 
 Test(resolve, mkdir_p_existing)
@@ -457,10 +487,10 @@ Test(resolve, mkdir_p_existing)
 	_cleanup_close_ int fd = -1, fd2 = -1;
 
 	umask(0);
-	cr_assert_eq(resolve_mkdir_p(root_fd, "d/sub", 0700, &fd), 0);
+	cr_assert_eq(resolve_mkdir_p(root_fd, "d/sub", 0700, NULL, &fd), 0);
 	expect_lands_on(fd, "d/sub", "mkdir_p d/sub");
 	expect_dir_mode("d/sub", 0755);
-	cr_assert_eq(resolve_mkdir_p(root_fd, "d/sub/new", 0700, &fd2), 0);
+	cr_assert_eq(resolve_mkdir_p(root_fd, "d/sub/new", 0700, NULL, &fd2), 0);
 	expect_lands_on(fd2, "d/sub/new", "mkdir_p d/sub/new");
 	expect_dir_mode("d/sub/new", 0700);
 }
@@ -473,7 +503,7 @@ Test(resolve, mkdir_p_through_absolute_symlink_stays_inside)
 	umask(022);
 	snprintf(name, sizeof(name), "%s-mkdir", unique);
 	snprintf(path, sizeof(path), "dev/%s/sub", name);
-	cr_assert_eq(resolve_mkdir_p(root_fd, path, 0755, &fd), 0);
+	cr_assert_eq(resolve_mkdir_p(root_fd, path, 0755, NULL, &fd), 0);
 	expect_not_on_host(name);
 	snprintf(path, sizeof(path), "%s/sub", name);
 	expect_lands_on(fd, path, "mkdir_p dev/NAME/sub");
@@ -487,14 +517,14 @@ Test(resolve, mkdir_p_through_relative_escape_stays_inside)
 
 	snprintf(name, sizeof(name), "%s-rel", unique);
 	snprintf(path, sizeof(path), "a/%s/sub", name);
-	cr_assert_eq(resolve_mkdir_p(root_fd, path, 0755, &fd), 0);
+	cr_assert_eq(resolve_mkdir_p(root_fd, path, 0755, NULL, &fd), 0);
 	expect_not_on_host(name);
 	snprintf(path, sizeof(path), "%s/sub", name);
 	expect_lands_on(fd, path, "mkdir_p a/NAME/sub");
 
 	snprintf(name, sizeof(name), "%s-dotdot", unique);
 	snprintf(path, sizeof(path), "../../%s", name);
-	cr_assert_eq(resolve_mkdir_p(root_fd, path, 0755, &fd2), 0);
+	cr_assert_eq(resolve_mkdir_p(root_fd, path, 0755, NULL, &fd2), 0);
 	expect_not_on_host(name);
 	expect_lands_on(fd2, name, "mkdir_p ../../NAME");
 }
@@ -506,12 +536,12 @@ Test(resolve, mkdir_p_through_dangling_symlink_creates_nothing_outside)
 	int r;
 
 	snprintf(name, sizeof(name), "%s-missing", unique);
-	r = resolve_mkdir_p(root_fd, "dangling/sub", 0755, &fd);
+	r = resolve_mkdir_p(root_fd, "dangling/sub", 0755, NULL, &fd);
 	if (r == 0)
 		expect_lands_on(fd, name, "mkdir_p dangling/sub"); /* created inside, fine */
 	expect_not_on_host(name);
 
-	r = resolve_mkdir_p(root_fd, "up/sub", 0755, &fd2);
+	r = resolve_mkdir_p(root_fd, "up/sub", 0755, NULL, &fd2);
 	if (r == 0)
 		expect_lands_on(fd2, "outside/sub", "mkdir_p up/sub");
 	snprintf(name, sizeof(name), "%s/sub", outside);
@@ -525,8 +555,8 @@ Test(resolve, dangling_symlink_is_named)
 {
 	int fd = -1;
 
-	cr_expect_eq(resolve_mkdir_p(root_fd, "dangling", 0755, &fd), -ENOLINK);
-	cr_expect_eq(resolve_create_file(root_fd, "dangling", &fd), -ENOLINK);
+	cr_expect_eq(resolve_mkdir_p(root_fd, "dangling", 0755, NULL, &fd), -ENOLINK);
+	cr_expect_eq(resolve_create_file(root_fd, "dangling", NULL, &fd), -ENOLINK);
 	cr_expect_eq(fd, -1);
 }
 
@@ -534,9 +564,9 @@ Test(resolve, mkdir_p_errors)
 {
 	int fd = -1;
 
-	cr_expect_eq(resolve_mkdir_p(root_fd, "f/sub", 0755, &fd), -ENOTDIR);
-	cr_expect_eq(resolve_mkdir_p(root_fd, "f", 0755, &fd), -ENOTDIR);
-	cr_expect_eq(resolve_mkdir_p(root_fd, "l1/sub", 0755, &fd), -ELOOP);
+	cr_expect_eq(resolve_mkdir_p(root_fd, "f/sub", 0755, NULL, &fd), -ENOTDIR);
+	cr_expect_eq(resolve_mkdir_p(root_fd, "f", 0755, NULL, &fd), -ENOTDIR);
+	cr_expect_eq(resolve_mkdir_p(root_fd, "l1/sub", 0755, NULL, &fd), -ELOOP);
 	cr_expect_eq(fd, -1);
 	cr_expect_neq(faccessat(root_fd, "f", F_OK, AT_SYMLINK_NOFOLLOW), -1);
 }
@@ -547,7 +577,7 @@ Test(resolve, create_file)
 	struct stat st;
 
 	umask(0);
-	cr_assert_eq(resolve_create_file(root_fd, "/etc/new/file.conf", &fd), 0);
+	cr_assert_eq(resolve_create_file(root_fd, "/etc/new/file.conf", NULL, &fd), 0);
 	expect_lands_on(fd, "etc/new/file.conf", "create_file /etc/new/file.conf");
 	cr_assert_eq(fstat(fd, &st), 0);
 	cr_expect(S_ISREG(st.st_mode));
@@ -561,7 +591,7 @@ Test(resolve, create_file_existing_untouched)
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *data = NULL;
 
-	cr_assert_eq(resolve_create_file(root_fd, "f", &fd), 0);
+	cr_assert_eq(resolve_create_file(root_fd, "f", NULL, &fd), 0);
 	expect_lands_on(fd, "f", "create_file f");
 	cr_assert_eq(resolve_file_read(root_fd, "f", 64, &data), 0);
 	cr_expect_str_eq(data, "0123456789");
@@ -574,13 +604,13 @@ Test(resolve, create_file_stays_inside)
 
 	snprintf(name, sizeof(name), "%s-file", unique);
 	snprintf(path, sizeof(path), "dev/%s", name);
-	cr_assert_eq(resolve_create_file(root_fd, path, &fd), 0);
+	cr_assert_eq(resolve_create_file(root_fd, path, NULL, &fd), 0);
 	expect_lands_on(fd, name, "create_file dev/NAME");
 	expect_not_on_host(name);
 
 	snprintf(name, sizeof(name), "%s-dir", unique);
 	snprintf(path, sizeof(path), "a/%s/file", name);
-	cr_assert_eq(resolve_create_file(root_fd, path, &fd2), 0);
+	cr_assert_eq(resolve_create_file(root_fd, path, NULL, &fd2), 0);
 	snprintf(path, sizeof(path), "%s/file", name);
 	expect_lands_on(fd2, path, "create_file a/NAME/file");
 	expect_not_on_host(name);
@@ -594,7 +624,7 @@ Test(resolve, create_file_through_dangling_symlink_creates_nothing_outside)
 	int r;
 
 	snprintf(name, sizeof(name), "%s-missing", unique);
-	r = resolve_create_file(root_fd, "dangling", &fd);
+	r = resolve_create_file(root_fd, "dangling", NULL, &fd);
 	if (r == 0)
 		expect_lands_on(fd, name, "create_file dangling");
 	expect_not_on_host(name);
@@ -606,8 +636,8 @@ Test(resolve, create_file_errors)
 {
 	int fd = -1;
 
-	cr_expect_eq(resolve_create_file(root_fd, "f/x", &fd), -ENOTDIR);
-	cr_expect_eq(resolve_create_file(root_fd, "l1", &fd), -ELOOP);
-	cr_expect_eq(resolve_create_file(root_fd, "nothing/", &fd), -EINVAL);
+	cr_expect_eq(resolve_create_file(root_fd, "f/x", NULL, &fd), -ENOTDIR);
+	cr_expect_eq(resolve_create_file(root_fd, "l1", NULL, &fd), -ELOOP);
+	cr_expect_eq(resolve_create_file(root_fd, "nothing/", NULL, &fd), -EINVAL);
 	cr_expect_eq(fd, -1);
 }
