@@ -103,14 +103,20 @@ static struct boot_space boot_space_of(struct enter_ctx *ctx, const struct enter
 		const struct step *s = &plan->steps[i];
 		struct stat st;
 
-		if (s->kind != STEP_FSTAB || !streq(s->target, "/boot"))
+		if (!streq(s->target, "/boot"))
 			continue;
-		if (stat(s->source, &st) == 0 && S_ISBLK(st.st_mode))
+		if (s->kind == STEP_BIND) /* --boot DIR */
+			r = statvfs(s->source, &sv) < 0 ? -errno : 0;
+		else if (s->kind != STEP_FSTAB)
+			continue;
+		else if (stat(s->source, &st) == 0 && S_ISBLK(st.st_mode))
 			r = detached_statvfs(s, &sv);
 		else
 			return b; /* an image file: it would need a loop device */
 	}
-	if (r == -ENOENT) {
+	/* Mounted by the administrator; if nothing is mounted, ROOT/boot is a
+	 * directory of ROOT's filesystem, whose free space says nothing. */
+	if (r == -ENOENT && mounted_in_root(ctx->root_fd, "/boot")) {
 		_cleanup_close_ int fd = -1;
 
 		if (resolve_at(ctx->root_fd, "/boot", O_RDONLY | O_DIRECTORY, 0, &fd) == 0)

@@ -153,8 +153,6 @@ const char *fstab_skip_reason(const struct fstab_entry *e, enum enter_boot boot,
 		return "the root itself";
 	if (e->target[0] != '/')
 		return "no mount point";
-	if (e->noauto)
-		return "noauto";
 	if (e->netfs)
 		return "network filesystem";
 	if (mnt_optstr_get_option(e->vfs_options, "bind", NULL, NULL) == 0 ||
@@ -162,8 +160,12 @@ const char *fstab_skip_reason(const struct fstab_entry *e, enum enter_boot boot,
 		return "bind mount";
 	if (e->pseudofs)
 		return "pseudo filesystem";
+	/* Even when noauto (with x-systemd.automount, systemd mounts it at
+	 * the first access): installing the boot loader needs it. */
 	if (is_boot_target(e->target))
 		return boot == ENTER_BOOT_AUTO ? NULL : "--boot none or --boot SRC";
+	if (e->noauto)
+		return "noauto";
 	return all ? NULL : "not needed (--fstab mounts it)";
 }
 

@@ -130,6 +130,7 @@ int resolve_create_file(int root_fd, const char *path, const struct create_guard
 const char *resolve_strerror(int r);
 const char *resolve_strerror_how(int r, unsigned how_flags);
 char *path_normalize(const char *path);
+bool mounted_in_root(int root_fd, const char *path);
 
 /* env.c: the command's environment, a pure function of its inputs */
 struct env_opts {

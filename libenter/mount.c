@@ -394,7 +394,10 @@ static int check_boot_space(struct enter_ctx *ctx, const struct step *s, struct 
 	uint64_t total, avail;
 	struct statvfs sv;
 
-	if (resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, 0, &fd) < 0 ||
+	/* Nothing mounted there (--boot none): the free space would be that
+	 * of the filesystem holding ROOT, not of a /boot. */
+	if (!mounted_in_root(st->root_fd, s->target) ||
+	    resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, 0, &fd) < 0 ||
 	    fstatvfs(fd, &sv) < 0)
 		return 0;
 	total = (uint64_t)sv.f_blocks * sv.f_frsize;

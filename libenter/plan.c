@@ -352,20 +352,6 @@ static int add_problem(struct enter_plan *plan, const char *fmt, ...)
 	return strv_consume(&plan->problems, p);
 }
 
-/* Something is mounted on @path inside ROOT already (by the administrator). */
-static bool mounted_in_root(int root_fd, const char *path)
-{
-	_cleanup_close_ int fd = -1;
-	struct statx stx;
-
-	if (resolve_at(root_fd, path, O_PATH | O_DIRECTORY, RESOLVE_API, &fd) < 0)
-		return false;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0)
-		return false;
-	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
 /* A mount point of a target filesystem must be a real directory: a symlink,
  * even one that stays inside ROOT, could put the ESP over /etc.  A missing
  * one is created. */
@@ -478,8 +464,10 @@ static int plan_boot_source(struct enter_ctx *ctx, struct enter_plan *plan, bool
 	return report_mount(plan, "/boot", ctx->boot_src, ctx->boot_src, "bind", 0, "to bind");
 }
 
+/* Plans the fstab's entries; *@ret_boot_skipped says why a /boot entry
+ * there is not mounted by enter, when one is not (a bind entry, say). */
 static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check,
-		      struct enter_error **err)
+		      char **ret_boot_skipped, struct enter_error **err)
 {
 	_cleanup_(mnt_unref_cachep) struct libmnt_cache *cache = NULL;
 	_cleanup_free_ char *text = NULL;
@@ -525,6 +513,17 @@ static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check
 
 		if (streq(e->target, "/boot"))
 			boot_found = true;
+		if (streq(e->target, "/boot") && why && ctx->boot == ENTER_BOOT_AUTO &&
+		    !*ret_boot_skipped && !mounted_in_root(ctx->root_fd, "/boot")) {
+			r = xasprintf(ret_boot_skipped,
+				      "%s/etc/fstab line %u is a %s, which enter does not mount",
+				      ctx->root, e->line, why);
+			if (r >= 0)
+				r = add_problem(plan, "/boot: %s; --boot SRC gives one",
+						*ret_boot_skipped);
+			if (r < 0)
+				break;
+		}
 		if (xasprintf(&origin, "%s from %s/etc/fstab line %u", e->spec, ctx->root,
 			      e->line) < 0)
 			r = -ENOMEM;
@@ -558,7 +557,7 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	       struct enter_plan **ret, struct enter_error **err)
 {
 	_cleanup_(plan_freep) struct enter_plan *plan = NULL;
-	_cleanup_free_ char *locale = NULL, *shell = NULL;
+	_cleanup_free_ char *locale = NULL, *shell = NULL, *boot_skipped = NULL;
 	bool nixos = !(ctx->flags & ENTER_GENERIC);
 	const char *system = nixos ? ctx->system : NULL;
 	int nixos_r = 0, r = 0;
@@ -611,15 +610,21 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	r = plan_api_dirs(ctx, plan, err);
 	if (r < 0)
 		return r;
-	r = plan_fstab(ctx, plan, check, err);
+	r = plan_fstab(ctx, plan, check, &boot_skipped, err);
 	if (r < 0)
 		return r;
-	if ((ctx->flags & ENTER_REQUIRE_BOOT) && !boot_provided(ctx, plan)) {
-		if (!check)
+	if ((ctx->flags & ENTER_REQUIRE_BOOT) && !boot_provided(ctx, plan) && !check) {
+		if (ctx->boot == ENTER_BOOT_NONE)
+			return error_set(err, ENOENT, "mount", "/boot", "--boot none",
+					 "nothing mounted there; installing the boot loader "
+					 "would fail");
+		if (boot_skipped)
 			return error_set(err, ENOENT, "mount", "/boot", NULL,
-					 "no source: not in %s/etc/fstab, not mounted, no --boot; "
-					 "installing the boot loader would fail",
-					 ctx->root);
+					 "no source: %s; --boot SRC gives one", boot_skipped);
+		return error_set(err, ENOENT, "mount", "/boot", NULL,
+				 "no source: not in %s/etc/fstab, not mounted, no --boot; "
+				 "installing the boot loader would fail",
+				 ctx->root);
 	}
 	if (ctx->boot_min_free && nixos) {
 		r = plan_add(plan, STEP_BOOT_SPACE, NULL, "/boot", NULL, NULL, 0,

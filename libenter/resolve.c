@@ -241,3 +241,18 @@ char *path_normalize(const char *path)
 	*o = '\0';
 	return out;
 }
+
+/* Something is mounted on @path inside ROOT (a real directory, no symlink
+ * on the way): by the administrator before enter, or by enter itself. */
+bool mounted_in_root(int root_fd, const char *path)
+{
+	_cleanup_close_ int fd = -1;
+	struct statx stx;
+
+	if (resolve_at(root_fd, path, O_PATH | O_DIRECTORY, RESOLVE_API, &fd) < 0)
+		return false;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) < 0)
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}

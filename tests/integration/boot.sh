@@ -127,6 +127,41 @@ fstab <<EOF
 EOF
 sees_marker "fstab /dev/disk/by-label/ (no udev)" esp-main "$R"
 
+# --- noauto: systemd mounts such a /boot at the first access
+# (x-systemd.automount); --boot auto mounts it all the same, as installing
+# the boot loader needs it.
+
+fstab <<EOF
+UUID=$ESP_UUID /boot ext4 x-systemd.automount,noauto,x-systemd.idle-timeout=1min 0 2
+EOF
+sees_marker "fstab /boot noauto,x-systemd.automount" esp-main "$R"
+
+# --- a /boot that binds another directory: enter does not make it, and
+# says so, in --check and when a command needs /boot
+
+fstab <<EOF
+/efi/EFI/nixos /boot none bind 0 0
+EOF
+run_cmd "$ENTER" "$R" --check
+expect_eq "fstab /boot bind: --check exits 1" 1 "$STATUS"
+expect_match "fstab /boot bind: --check names the line and why" "$OUT" \
+	"^problem +/boot: .*etc/fstab line 1 is a bind mount, which enter does not mount"
+expect_match "fstab /boot bind: --check: /boot free unknown, not ROOT's" "$OUT" "^/boot free +unknown\$"
+
+# --- nothing mounted on /boot: its free space is unknown, not that of the
+# filesystem holding ROOT
+
+fstab <<EOF
+UUID=$ESP_UUID /boot ext4 defaults 0 2
+EOF
+run_cmd "$ENTER" --boot none "$R" --check
+expect_eq "--boot none, --check: exit 0" 0 "$STATUS"
+expect_match "--boot none, --check: /boot free unknown" "$OUT" "^/boot free +unknown\$"
+run_cmd "$ENTER" --boot none --boot-min-free 1000G "$R" -- /bin/busybox true
+expect_ok "--boot none --boot-min-free 1000G: the command ran"
+expect_not_contains "--boot none --boot-min-free 1000G: no warning about ROOT's free space" \
+	"$ERR" "free"
+
 # --- a stale libblkid cache file
 #
 # libblkid trusts an entry of its cache file probed less than 2 s ago without
