@@ -451,6 +451,7 @@ int run_inner(struct enter_ctx *ctx, const struct settings *s, char *const argv[
 	      const char *display)
 {
 	struct enter_error *err = NULL;
+	struct enter_plan *plan = NULL;
 	long before, after;
 	int status = 0, r;
 
@@ -460,6 +461,12 @@ int run_inner(struct enter_ctx *ctx, const struct settings *s, char *const argv[
 			printf("command: %s\n", display);
 		return r;
 	}
+	/* The plan first: what is known to fail (no /boot, not NixOS) fails
+	 * before the line saying that the tool runs. */
+	r = enter_plan(ctx, argv, &plan, &err);
+	if (r < 0)
+		return report_error(err);
+	enter_plan_free(plan);
 	fprintf(stderr, "%s: running %s\n", program_name, display);
 	before = enter_system_generation(ctx);
 	if (enter_run(ctx, argv, &status, &err) < 0)
@@ -495,8 +502,25 @@ char *join_words(char *const words[])
 
 /* Around the tool inside: the loader entries that were not there before are
  * the ones this run wrote, where the administrator will look at boot. */
-const char boot_entries_before[] = "b=\" $(echo $(ls /boot/loader/entries 2>/dev/null)) \"; ";
-const char boot_entries_after[] =
+static const char boot_entries_before[] =
+	"b=\" $(echo $(ls /boot/loader/entries 2>/dev/null)) \"; ";
+static const char boot_entries_after[] =
 	"s=$?; if [ $s = 0 ]; then for e in $(ls /boot/loader/entries 2>/dev/null); do"
 	" case \"$b\" in *\" $e \"*) ;;"
 	" *) echo \"$0: boot entry /boot/loader/entries/$e\" >&2 ;; esac; done; fi; exit $s";
+
+/* The script sh -c runs inside for enter-rebuild and enter-deploy: @tool
+ * looked up first, so that a target without it gets a line of ours (the
+ * shell's own says "line 0: nixos-rebuild: not found"), then @body between
+ * the boot entries' before and after. */
+char *inner_script(const char *tool, const char *body)
+{
+	char *script;
+
+	if (asprintf(&script,
+		     "command -v %s >/dev/null || { echo \"$0: %s: command not found in the target"
+		     " (PATH=$PATH)\" >&2; exit 127; }; %s%s; %s",
+		     tool, tool, boot_entries_before, body, boot_entries_after) < 0)
+		return NULL;
+	return script;
+}

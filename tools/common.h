@@ -96,9 +96,8 @@ int run_inner(struct enter_ctx *ctx, const struct settings *s, char *const argv[
 	      const char *display);
 /* "a b c", to free */
 char *join_words(char *const words[]);
-/* Shell text around the tool in a `sh -c` script: names the boot entries
- * the run wrote. */
-extern const char boot_entries_before[];
-extern const char boot_entries_after[];
+/* The `sh -c` script around the tool inside: says when the target has no
+ * @tool, runs @body, names the boot entries the run wrote.  To free. */
+char *inner_script(const char *tool, const char *body);
 
 #endif

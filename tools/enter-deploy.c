@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* enter-deploy: `colmena apply-local` inside the target, non-interactively. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -39,7 +42,7 @@ static const char script[] =
 	" if [ \"$s\" != 0 ] && grep -q allowLocalDeployment /run/enter/colmena.log; then"
 	" echo \"$0: colmena refuses to deploy locally: set deployment.allowLocalDeployment"
 	" = true; in the options of node $ENTER_NODE\" >&2; fi;"
-	" (exit $s); ";
+	" (exit $s)";
 
 static char *node_or_hostname(struct enter_ctx *ctx, const struct settings *s, int *ret_code)
 {
@@ -59,19 +62,47 @@ static char *node_or_hostname(struct enter_ctx *ctx, const struct settings *s, i
 	return name;
 }
 
+/* Is colmena's hive (hive.nix or flake.nix) in @dir?  0, or an errno when
+ * @dir cannot be looked in. */
+static int find_hive(const char *dir, bool *ret_found)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	*ret_found =
+		faccessat(fd, "hive.nix", F_OK, 0) == 0 || faccessat(fd, "flake.nix", F_OK, 0) == 0;
+	close(fd);
+	return 0;
+}
+
 static int bind_hive(struct enter_ctx *ctx, const struct settings *s)
 {
-	const char *dir = ".";
+	const char *given = NULL, *dir;
 	char *host_dir;
-	int r;
+	bool found = false;
+	int e, r;
 
 	for (size_t i = 0; i < s->n_uses; i++)
 		if (s->uses[i].c == OPT_HIVE)
-			dir = s->uses[i].arg;
+			given = s->uses[i].arg;
+	dir = given ? given : ".";
 	host_dir = realpath(dir, NULL);
 	if (!host_dir)
-		return report_usage("--hive %s: no such directory", dir);
-	r = setter_result(enter_add_bind(ctx, host_dir, HIVE_DIR, 0), "--hive", dir);
+		return report_usage("--hive %s: %s", dir, strerror(errno));
+	/* Only this directory is seen inside, not the parents where colmena
+	 * would look next: without a hive it could only fail, after activation. */
+	e = find_hive(host_dir, &found);
+	if (e)
+		r = report_usage("--hive %s: %s", dir, strerror(e));
+	else if (!found && given)
+		r = report_usage("--hive %s: no hive.nix or flake.nix in it", given);
+	else if (!found)
+		r = report_usage("no hive.nix or flake.nix in the current directory %s; --hive DIR "
+				 "names the hive",
+				 host_dir);
+	else
+		r = setter_result(enter_add_bind(ctx, host_dir, HIVE_DIR, 0), "--hive", dir);
 	free(host_dir);
 	return r ? r : setter_result(enter_set_workdir(ctx, HIVE_DIR), "--hive", dir);
 }
@@ -108,9 +139,8 @@ static int deploy(const struct settings *s)
 		r = r ? r : report_usage("out of memory");
 	if (r == 0)
 		r = setter_result(enter_set_env(ctx, "ENTER_NODE", node), "--node", node);
-	if (r == 0 &&
-	    (asprintf(&full, "%s%s%s", boot_entries_before, script, boot_entries_after) < 0 ||
-	     asprintf(&shown, "colmena apply-local --node %s %s", node, goal) < 0))
+	if (r == 0 && (!(full = inner_script("colmena", script)) ||
+		       asprintf(&shown, "colmena apply-local --node %s %s", node, goal) < 0))
 		r = report_usage("out of memory");
 	if (r == 0) {
 		char *argv[] = {"/bin/sh",     "-c",	 full, (char *)program_name,

@@ -129,11 +129,8 @@ static int rebuild(const struct settings *s)
 	if (r == 0 && !argv)
 		r = report_usage("out of memory");
 	if (r == 0) {
-		char *script = NULL;
+		char *script = inner_script("nixos-rebuild", "nixos-rebuild \"$@\"");
 
-		if (asprintf(&script, "%snixos-rebuild \"$@\"; %s", boot_entries_before,
-			     boot_entries_after) < 0)
-			script = NULL;
 		argv[n++] = "/bin/sh";
 		argv[n++] = "-c";
 		argv[n++] = script;

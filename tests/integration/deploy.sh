@@ -201,9 +201,31 @@ refused_by_colmena "$D"
 expect_contains "$D: the hint" "$ERR" "$HINT"
 after_run "$D"
 
+# No hive where colmena would look (only that directory is bound in, not its
+# parents): refused before anything runs inside.
+# refused_hive DESC WORD: exit 125, one line naming WORD, nothing ran inside.
+refused_hive() {
+	expect_eq "$1: exit 125" 125 "$STATUS"
+	expect_one_line_error "$1: one line naming $2" "$2"
+	expect_not_contains "$1: nothing ran inside (no activation)" "$ERR" "activating"
+	no_generation "$1"
+	after_run "$1"
+}
 run_cmd "$DEPLOY" "$R" --hive "$EMPTY_DIR"
-D="--hive DIR without hive.nix"
-expect_ne "$D: fails" 0 "$STATUS"
+refused_hive "--hive DIR without hive.nix" hive.nix
+run_cmd env -C "$EMPTY_DIR" "$DEPLOY" "$R"
+refused_hive "no --hive, no hive.nix in the current directory" "current directory"
+run_cmd "$DEPLOY" "$R" --hive "$HIVE/hive.nix"
+refused_hive "--hive FILE" "$HIVE/hive.nix"
+
+# A target without colmena: a line of enter-deploy's, not the shell's.
+new_target no-colmena
+rm "$R$(readlink "$R/nix/var/nix/profiles/system-1-link")/sw/bin/colmena"
+run_cmd "$DEPLOY" "$R" --hive "$HIVE"
+D="a target without colmena"
+expect_eq "$D: exit 127" 127 "$STATUS"
+expect_contains "$D: says so" "$ERR" "$PROG: colmena: command not found in the target"
+expect_not_contains "$D: not the shell's 'line 0'" "$ERR" "line 0"
 no_generation "$D"
 after_run "$D"
 
@@ -286,7 +308,7 @@ if names_path "$OUT" /boot; then
 else
 	fail "$D: the plan names /boot" "stdout: $OUT"
 fi
-expect_not_contains "$D: colmena did not run" "$(all_output)" "colmena:"
+expect_not_contains "$D: colmena did not run" "$(all_output)" "colmena: args:"
 expect_eq "$D: ROOT unchanged" "$before" "$(snapshot "$R")"
 no_generation "$D"
 expect_eq "$D: nothing written to the ESP" marker.conf "$(esp_entries)"

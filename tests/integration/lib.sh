@@ -365,14 +365,14 @@ expect_ok() {
 }
 
 # expect_one_line_error DESC WORD: stderr of the last run is exactly one line,
-# starting `enter: `, mentioning WORD.
+# starting `$PROG: ` (default `enter: `), mentioning WORD.
 expect_one_line_error() {
-	local lines
+	local lines prog=${PROG:-enter}
 	lines=$(wc -l <"$T/stderr")
-	if [[ $lines == 1 && $ERR == "enter: "* && $ERR == *"$2"* ]]; then
+	if [[ $lines == 1 && $ERR == "$prog: "* && $ERR == *"$2"* ]]; then
 		pass "$1"
 	else
-		fail "$1" "expected one line 'enter: ...' mentioning $2, got $lines line(s)" "$(last_run)"
+		fail "$1" "expected one line '$prog: ...' mentioning $2, got $lines line(s)" "$(last_run)"
 	fi
 }
 

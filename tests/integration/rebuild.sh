@@ -289,6 +289,28 @@ run_cmd "$REBUILD" "$R" switch --flake "$FLAKE"
 refused_boot "no /boot in fstab, switch" "$WARNING_RE"
 after_run "no /boot in fstab, switch"
 
+# --boot none with an action that installs the boot loader: said so, and
+# before the line saying nixos-rebuild runs.
+new_target boot-none
+run_cmd "$REBUILD" "$R" --boot none --flake "$FLAKE"
+refused_boot "--boot none"
+expect_contains "--boot none: the error names --boot none" "$ERR" "--boot none"
+expect_not_contains "--boot none: not 'not in fstab' (it is)" "$ERR" "not in"
+after_run "--boot none"
+
+# A target without nixos-rebuild: a line of enter-rebuild's, not the shell's.
+new_target no-rebuild
+rm "$R$(readlink "$R/nix/var/nix/profiles/system-1-link")/sw/bin/nixos-rebuild"
+run_cmd "$REBUILD" "$R" --flake "$FLAKE"
+D="a target without nixos-rebuild"
+expect_eq "$D: exit 127" 127 "$STATUS"
+expect_contains "$D: says so" "$ERR" "$PROG: nixos-rebuild: command not found in the target"
+expect_not_contains "$D: not the shell's 'line 0'" "$ERR" "line 0"
+no_generation "$D"
+after_run "$D"
+new_target no-boot-build
+fstab_without_boot
+
 # build needs no /boot.
 run_cmd "$REBUILD" "$R" build --flake "$FLAKE"
 D="no /boot in fstab, build"
@@ -347,7 +369,7 @@ if names_path "$OUT" /boot; then
 else
 	fail "$D: the plan names /boot" "stdout: $OUT"
 fi
-expect_not_contains "$D: nixos-rebuild did not run" "$(all_output)" "nixos-rebuild:"
+expect_not_contains "$D: nixos-rebuild did not run" "$(all_output)" "nixos-rebuild: args:"
 expect_eq "$D: ROOT unchanged" "$before" "$(snapshot "$R")"
 no_generation "$D"
 expect_eq "$D: nothing written to the ESP" marker.conf "$(esp_entries)"
