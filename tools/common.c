@@ -353,9 +353,12 @@ int parse_args(int argc, char **argv, const struct option *tool_options, const c
 		free(options);
 		return report_usage("out of memory");
 	}
-	while (r == 0 && (c = getopt_long(split, argv, "c:vh", options, NULL)) != -1) {
+	opterr = 0; /* its messages start with argv[0], not the program's name */
+	while (r == 0 && (c = getopt_long(split, argv, ":c:vh", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROOT:
+			if (s->root)
+				r = report_usage("--root given twice");
 			s->root = optarg;
 			break;
 		case OPT_DRY_RUN:
@@ -377,8 +380,13 @@ int parse_args(int argc, char **argv, const struct option *tool_options, const c
 		case OPT_VERSION:
 			printf("%s (libenter) %s\n", program_name, ENTER_VERSION);
 			exit(EXIT_SUCCESS);
+		case ':':
+			r = report_usage("option '%s' needs a value", argv[optind - 1]);
+			break;
 		case '?':
-			r = EXIT_ENTER_FAILED; /* getopt said why */
+			r = optopt && optopt < 256
+				    ? report_usage("unknown option '-%c'", optopt)
+				    : report_usage("unknown option '%s'", argv[optind - 1]);
 			break;
 		default:
 			s->uses[s->n_uses] = (struct option_use){c, optarg, NULL};

@@ -37,9 +37,22 @@ static int enter_with(const struct settings *s)
 	unsigned flags = 0;
 	int r = 0, status = 0;
 
+	bool shell_command = false;
+
+	for (size_t i = 0; i < s->n_uses; i++)
+		shell_command = shell_command || s->uses[i].c == 'c';
 	if (s->n_args)
 		return report_usage("unexpected argument '%s' (a command goes after --)",
 				    s->args[0]);
+	/* Options that cannot both be meant are refused, not one of them dropped. */
+	if (shell_command && s->command)
+		return report_usage("-c STRING and a command after --: give one of them");
+	if (s->check && (shell_command || s->command))
+		return report_usage("--check runs no command");
+	if (s->check && s->dry_run)
+		return report_usage("--check and --dry-run: give one of them");
+	if (s->json && !s->check && !s->dry_run)
+		return report_usage("--json goes with --check or --dry-run");
 	ctx = context_for(s, &r);
 	if (!ctx)
 		return r;

@@ -67,6 +67,26 @@ expect_status 125 "$ENTER" --bind "$T/does-not-exist" /mnt "$R" -- true
 expect_one_line_error "--bind from a missing source: one-line error" "$T/does-not-exist"
 expect_status 125 "$ENTER"
 expect_ne "no ROOT: a message on stderr" "" "$ERR"
+# Usage errors: one line of enter's own (not getopt's, which starts with
+# the path of the binary), and options that cannot both be meant refused
+# rather than one of them dropped.
+usage_error() {
+	local desc=$1 word=$2
+	shift 2
+	expect_status 125 "$ENTER" "$@"
+	expect_one_line_error "$desc: one line naming $word" "$word"
+	expect_eq "$desc: nothing on stdout" "" "$OUT"
+}
+usage_error "an unknown long option" "--no-such-option" "$R" --no-such-option -- true
+usage_error "an unknown short option" "-x" "$R" -x -- true
+usage_error "-c without its value" "-c" "$R" -c
+usage_error "--hostname without its value" "--hostname" "$R" --hostname
+usage_error "-c and a command after --" "-c" "$R" -c 'touch /tmp/ran' -- /bin/busybox true
+usage_error "--check and a command" "--check" "$R" --check -- /bin/busybox true
+usage_error "--check and --dry-run" "--dry-run" "$R" --check --dry-run
+usage_error "--json alone" "--json" "$R" --json -- /bin/busybox true
+usage_error "--root twice" "--root" --root "$R" --root "$R" -- /bin/busybox true
+check "usage errors: nothing ran" test ! -e "$R/tmp/ran"
 expect_status 125 "$ENTER" ""
 expect_one_line_error "an empty ROOT: one-line error" "no root given"
 expect_not_contains "an empty ROOT: no empty path in the line" "$ERR" " :"
