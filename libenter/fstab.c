@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 
 #include <blkid.h>
 #include <libmount.h>
@@ -388,4 +389,51 @@ int mount_point_of(int fd, char **ret_path)
 	}
 	mnt_free_iter(it);
 	return -ENOENT;
+}
+
+static bool file_has_word_line(const char *path, const char *first, const char *word)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	char line[512];
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *a = strtok_r(line, " \t\n", &save);
+		char *b = a ? strtok_r(NULL, " \t\n", &save) : NULL;
+
+		/* "nodev\tproc" or "\text4"; "alias fs-vfat vfat" */
+		if (first ? a && b && streq(a, first) && streq(b, word)
+			  : a && (streq(a, word) || (b && streq(a, "nodev") && streq(b, word))))
+			return true;
+	}
+	return false;
+}
+
+/* Could this kernel mount a filesystem of @type: registered now
+ * (/proc/filesystems), or a module that mount(2) would load (fs-TYPE in
+ * modules.alias)? */
+bool kernel_has_filesystem(const char *type)
+{
+	_cleanup_free_ char *alias = NULL, *aliases = NULL;
+	struct utsname u;
+
+	if (file_has_word_line("/proc/filesystems", NULL, type))
+		return true;
+	if (uname(&u) < 0 || asprintf(&aliases, "/lib/modules/%s/modules.alias", u.release) < 0 ||
+	    asprintf(&alias, "fs-%s", type) < 0)
+		return true; /* cannot tell: not a problem to report */
+	return file_has_word_line(aliases, "alias", alias);
+}
+
+/* Would a filesystem that blkid calls @found mount as @type?  The ext4
+ * driver mounts ext2 and ext3 as ext4 (not an ext4 as ext2: its features
+ * refuse); vfat is also called msdos. */
+bool same_filesystem_family(const char *found, const char *type)
+{
+	if (streq(found, type))
+		return true;
+	if (streq(type, "ext4"))
+		return streq(found, "ext2") || streq(found, "ext3");
+	return streq(found, "vfat") && streq(type, "msdos");
 }

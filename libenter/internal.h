@@ -160,6 +160,8 @@ const char *fstab_skip_reason(const struct fstab_entry *e, enum enter_boot boot,
 int fstab_options(const struct fstab_entry *e, uint64_t *ret_attr, char **ret_fs_options);
 int fstab_resolve_source(const char *spec, struct libmnt_cache *cache, char **ret_device);
 int mount_point_of(int fd, char **ret_path);
+bool kernel_has_filesystem(const char *type);
+bool same_filesystem_family(const char *found, const char *type);
 
 /* plan.c */
 enum step_kind {

@@ -379,6 +379,27 @@ static inline void mnt_unref_cachep(struct libmnt_cache **c)
 	mnt_unref_cache(*c);
 }
 
+/* What --check can tell of a mount before trying it: the kernel knows no
+ * such filesystem (vfat on a rescue kernel without it), or the device holds
+ * another one than the fstab says. */
+static int plan_fstype_problems(struct enter_plan *plan, const struct fstab_entry *e,
+				const char *origin, const char *device, const char *fstype)
+{
+	_cleanup_free_ char *found = NULL;
+	int ambivalent = 0;
+
+	if (!kernel_has_filesystem(fstype))
+		return add_problem(plan,
+				   "%s: this kernel cannot mount %s: not in /proc/filesystems, no "
+				   "module for it (%s)",
+				   e->target, fstype, origin);
+	found = mnt_get_fstype(device, &ambivalent, NULL);
+	if (found && !ambivalent && !same_filesystem_family(found, fstype))
+		return add_problem(plan, "%s: the fstab says %s, %s holds %s (%s)", e->target,
+				   fstype, device, found, origin);
+	return 0;
+}
+
 /* One filesystem to mount: its mount point, the step, the report. */
 static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 			   struct libmnt_cache *cache, const struct fstab_entry *e,
@@ -412,6 +433,11 @@ static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 					    "unknown filesystem");
 		}
 		fstype = probed;
+	}
+	if (check) {
+		r = plan_fstype_problems(plan, e, origin, device, fstype);
+		if (r < 0)
+			return r;
 	}
 	r = fstab_options(e, &attr, &fs_options);
 	if (r < 0)

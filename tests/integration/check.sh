@@ -184,6 +184,23 @@ run_cmd "$ENTER" --fstab "$R" -- /bin/busybox true
 expect_eq "--fstab, missing /home source: the run itself exits 125" 125 "$STATUS"
 changes_nothing "--fstab, missing /home source"
 
+# --- what the kernel would refuse, known before trying: a filesystem type
+# it has neither registered nor as a module (vfat on a rescue kernel
+# without it), or another type than the device holds
+
+for case in "nosuchfs:this kernel cannot mount nosuchfs" "btrfs:the fstab says btrfs, $BOOT_DEV holds ext4"; do
+	type=${case%%:*} want=${case#*:}
+	printf 'UUID=%s /boot %s defaults 0 2\n' "$BOOT_UUID" "$type" >"$R/etc/fstab"
+	ROOT_BEFORE=$(snapshot "$R")
+	run_cmd "$ENTER" "$R" --check
+	expect_eq "fstab /boot $type on ext4: --check exits 1" 1 "$STATUS"
+	expect_match "fstab /boot $type on ext4: the problem says why" "$OUT" "^problem +/boot: $want"
+	changes_nothing "fstab /boot $type on ext4"
+done
+printf 'UUID=%s /boot ext4 defaults 0 2\n' "$BOOT_UUID" >"$R/etc/fstab"
+run_cmd "$ENTER" "$R" --check
+expect_eq "fstab /boot ext4 on ext4: --check exits 0" 0 "$STATUS"
+
 # --- no /boot entry at all
 
 cat >"$R/etc/fstab" <<EOF

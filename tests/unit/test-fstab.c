@@ -119,3 +119,20 @@ Test(fstab, unknown_tag_is_no_such_device)
 	cr_expect_eq(fstab_resolve_source("/nonexistent/device", NULL, &device), -ENODEV);
 	cr_expect_null(device);
 }
+
+Test(fstab, filesystem_families)
+{
+	cr_expect(same_filesystem_family("ext4", "ext4"));
+	cr_expect(same_filesystem_family("ext2", "ext4"), "ext4 mounts ext2");
+	cr_expect(same_filesystem_family("ext3", "ext4"), "ext4 mounts ext3");
+	cr_expect_not(same_filesystem_family("ext4", "ext2"), "an ext4 does not mount as ext2");
+	cr_expect(same_filesystem_family("vfat", "msdos"));
+	cr_expect_not(same_filesystem_family("ext4", "vfat"));
+	cr_expect_not(same_filesystem_family("btrfs", "ext4"));
+}
+
+Test(fstab, kernel_filesystems)
+{
+	cr_expect(kernel_has_filesystem("proc"), "proc is in /proc/filesystems (nodev)");
+	cr_expect_not(kernel_has_filesystem("nosuchfs"));
+}
