@@ -221,17 +221,20 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 	gen = generation_of(ctx->root_fd, plan->system, &link);
 	system_path = system_path_of(ctx->root_fd, plan->system);
 	space = boot_space_of(ctx, plan);
-	if (space.known && ctx->boot_min_free && space.avail < ctx->boot_min_free) {
-		char *p = NULL;
-
-		if (xasprintf(&p,
-			      "/boot: %" PRIu64 " MiB free, less than --boot-min-free %" PRIu64
-			      " MiB",
-			      space.avail >> 20, ctx->boot_min_free >> 20) < 0 ||
-		    strv_consume(&plan->problems, p) < 0) {
-			plan_free(plan);
-			return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
-		}
+	r = 0;
+	if (space.known && ctx->boot_min_free && space.avail < ctx->boot_min_free)
+		r = plan_add_problem(plan,
+				     "/boot: %" PRIu64
+				     " MiB free, less than --boot-min-free %" PRIu64 " MiB",
+				     space.avail >> 20, ctx->boot_min_free >> 20);
+	/* No system: no activation, so no /run/current-system and none of its
+	 * tools (nixos-rebuild) in PATH. */
+	if (r >= 0 && plan->system && !system_path)
+		r = plan_add_problem(plan, "%s: no system there (not found in the target)",
+				     plan->system);
+	if (r < 0) {
+		plan_free(plan);
+		return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
 	}
 	if (fmt == ENTER_FORMAT_JSON)
 		format_check_json(&b, plan, link, system_path, gen, &space);

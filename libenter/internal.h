@@ -247,6 +247,8 @@ struct enter_ctx {
 	unsigned tty_fds;
 };
 
+/* Something that would make entering or a boot-loader install fail. */
+int plan_add_problem(struct enter_plan *plan, const char *fmt, ...) _printf_(2, 3);
 int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
 	       struct enter_plan **ret, struct enter_error **err);
 struct enter_plan *plan_free(struct enter_plan *plan);

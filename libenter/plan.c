@@ -337,8 +337,7 @@ static int report_mount(struct enter_plan *plan, const char *target, const char 
 	return oom ? -ENOMEM : 0;
 }
 
-static int add_problem(struct enter_plan *plan, const char *fmt, ...) _printf_(2, 3);
-static int add_problem(struct enter_plan *plan, const char *fmt, ...)
+int plan_add_problem(struct enter_plan *plan, const char *fmt, ...)
 {
 	char *p;
 	va_list ap;
@@ -389,14 +388,15 @@ static int plan_fstype_problems(struct enter_plan *plan, const struct fstab_entr
 	int ambivalent = 0;
 
 	if (!kernel_has_filesystem(fstype))
-		return add_problem(plan,
-				   "%s: this kernel cannot mount %s: not in /proc/filesystems, no "
-				   "module for it (%s)",
-				   e->target, fstype, origin);
+		return plan_add_problem(
+			plan,
+			"%s: this kernel cannot mount %s: not in /proc/filesystems, no "
+			"module for it (%s)",
+			e->target, fstype, origin);
 	found = mnt_get_fstype(device, &ambivalent, NULL);
 	if (found && !ambivalent && !same_filesystem_family(found, fstype))
-		return add_problem(plan, "%s: the fstab says %s, %s holds %s (%s)", e->target,
-				   fstype, device, found, origin);
+		return plan_add_problem(plan, "%s: the fstab says %s, %s holds %s (%s)", e->target,
+					fstype, device, found, origin);
 	return 0;
 }
 
@@ -416,7 +416,8 @@ static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 			return error_set(err, -r, "mount", e->target, origin, NULL);
 		/* The run would stop here, whether the entry is /boot or one
 		 * that --fstab mounts. */
-		r = add_problem(plan, "%s: source %s not found (%s)", e->target, e->spec, origin);
+		r = plan_add_problem(plan, "%s: source %s not found (%s)", e->target, e->spec,
+				     origin);
 		if (r < 0)
 			return r;
 		return report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line, "missing");
@@ -446,7 +447,7 @@ static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 
 	r = plan_mount_point(ctx, plan, e->target, check ? &refused : err);
 	if (r < 0 && check) {
-		r = add_problem(plan, "%s", enter_error_message(refused));
+		r = plan_add_problem(plan, "%s", enter_error_message(refused));
 		enter_error_free(refused);
 		return r < 0 ? r
 			     : report_mount(plan, e->target, e->spec, device, fstype, e->line,
@@ -545,8 +546,8 @@ static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check
 				      "%s/etc/fstab line %u is a %s, which enter does not mount",
 				      ctx->root, e->line, why);
 			if (r >= 0)
-				r = add_problem(plan, "/boot: %s; --boot SRC gives one",
-						*ret_boot_skipped);
+				r = plan_add_problem(plan, "/boot: %s; --boot SRC gives one",
+						     *ret_boot_skipped);
 			if (r < 0)
 				break;
 		}
@@ -565,7 +566,8 @@ static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check
 	if (r < 0)
 		return r;
 	if (ctx->boot == ENTER_BOOT_AUTO && !boot_found && !mounted_in_root(ctx->root_fd, "/boot"))
-		return add_problem(plan, "/boot: not in %s/etc/fstab and not mounted", ctx->root);
+		return plan_add_problem(plan, "/boot: not in %s/etc/fstab and not mounted",
+					ctx->root);
 	return 0;
 }
 
@@ -616,9 +618,9 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	if (!plan->problems)
 		return -ENOMEM;
 	if (leads_nowhere(nixos_r))
-		r = add_problem(plan, "%s: not a NixOS root (no /etc/NIXOS)", ctx->root);
+		r = plan_add_problem(plan, "%s: not a NixOS root (no /etc/NIXOS)", ctx->root);
 	else if (nixos_r < 0)
-		r = add_problem(plan, "/etc/NIXOS: %s", resolve_strerror(nixos_r));
+		r = plan_add_problem(plan, "/etc/NIXOS: %s", resolve_strerror(nixos_r));
 	if (r < 0)
 		return r;
 	plan->root = strdup(ctx->root);

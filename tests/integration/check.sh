@@ -201,6 +201,13 @@ printf 'UUID=%s /boot ext4 defaults 0 2\n' "$BOOT_UUID" >"$R/etc/fstab"
 run_cmd "$ENTER" "$R" --check
 expect_eq "fstab /boot ext4 on ext4: --check exits 0" 0 "$STATUS"
 
+# --- a system that is not there: no activation, no nixos-rebuild in PATH
+
+run_cmd "$ENTER" --system /nix/var/nix/profiles/nosuch "$R" --check
+expect_eq "--system that does not exist: --check exits 1" 1 "$STATUS"
+expect_match "--system that does not exist: a problem names it" "$OUT" \
+	"^problem +/nix/var/nix/profiles/nosuch: no system there"
+
 # --- no /boot entry at all
 
 cat >"$R/etc/fstab" <<EOF
