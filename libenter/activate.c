@@ -70,7 +70,7 @@ static char *describe(const char *path, int status, int error, char *buf, size_t
 	else if (error == ENOENT)
 		snprintf(buf, size, "not found");
 	else if (error)
-		snprintf(buf, size, "could not be started: %s", strerror(error));
+		snprintf(buf, size, "could not be started: %s", errtext(error));
 	else if (WIFEXITED(status))
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
 	else

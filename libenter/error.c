@@ -61,7 +61,7 @@ int error_from_fs_context(struct enter_error **err, int errnum, int fs_fd, const
 	if (n > 2) {
 		msg[n] = '\0';
 		msg[strcspn(msg, "\n")] = '\0';
-		return error_set(err, errnum, step, path, detail, "%s: %s", strerror(errnum),
+		return error_set(err, errnum, step, path, detail, "%s: %s", errtext(errnum),
 				 msg + 2);
 	}
 	return error_set(err, errnum, step, path, detail, NULL);
@@ -122,9 +122,7 @@ _public_ const char *enter_error_message(const struct enter_error *e)
 		buf_printf(&b, ": %s", e->reason);
 	} else {
 		/* "no such device", as the rest of the line is lower case */
-		const char *text = strerror(e->errnum);
-
-		buf_printf(&b, ": %c%s", tolower((unsigned char)text[0]), text + 1);
+		buf_printf(&b, ": %s", errtext(e->errnum));
 	}
 	if (b.oom) {
 		free(b.data);

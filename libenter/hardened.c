@@ -172,7 +172,7 @@ int hardened_load(struct enter_error **err)
 	int r = pthread_once(&once, load_once);
 
 	if (r != 0)
-		return error_set(err, r, "hardened", NULL, NULL, "pthread_once: %s", strerror(r));
+		return error_set(err, r, "hardened", NULL, NULL, "pthread_once: %s", errtext(r));
 	if (load_result.errnum)
 		return error_set(err, load_result.errnum, "hardened", load_result.path, NULL, "%s",
 				 load_result.reason);
@@ -262,11 +262,11 @@ int hardened_apply(struct enter_error **err)
 	r = drop_capabilities();
 	if (r < 0)
 		return error_set(err, -r, "hardened", NULL, NULL, "dropping capabilities: %s",
-				 strerror(-r));
+				 errtext(-r));
 	r = load_filter();
 	if (r < 0)
 		return error_set(err, -r, "hardened", NULL, NULL, "seccomp filter: %s",
-				 strerror(-r));
+				 errtext(-r));
 	return 0;
 }
 

@@ -49,20 +49,20 @@ int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_e
 		r = pty_make_controlling(tty_fds);
 		if (r < 0)
 			return error_set(err, -r, "exec", plan->argv[0], NULL,
-					 "controlling terminal: %s", strerror(-r));
+					 "controlling terminal: %s", errtext(-r));
 	}
 	r = signal_reset_all();
 	if (r < 0)
 		return error_set(err, -r, "exec", plan->argv[0], NULL, "sigprocmask: %s",
-				 strerror(-r));
+				 errtext(-r));
 	/* After pivot_root the path resolves inside ROOT only. */
 	if (chdir(plan->workdir) < 0)
 		return error_set(err, errno, "exec", plan->argv[0], NULL, "chdir %s: %s",
-				 plan->workdir, strerror(errno));
+				 plan->workdir, errtext(errno));
 	/* Our own fds are all close-on-exec; this catches the caller's. */
 	if (close_range(3 + plan->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return error_set(err, errno, "exec", plan->argv[0], NULL, "close_range: %s",
-				 strerror(errno));
+				 errtext(errno));
 	if (plan->flags & ENTER_HARDENED) {
 		r = hardened_apply(err);
 		if (r < 0)
@@ -121,7 +121,7 @@ static int hand_over_terminal(struct enter_ctx *ctx, struct enter_error **err)
 	r = pty_send_fd(ctx->pty_sock, master);
 	if (r < 0)
 		return error_set(err, -r, "pty", "/dev/ptmx", NULL, "passing the terminal: %s",
-				 strerror(-r));
+				 errtext(-r));
 	closep(&ctx->pty_sock);
 	return 0;
 }

@@ -34,7 +34,7 @@ static const char *step_detail(const struct step *s)
 
 static int step_error(struct enter_error **err, int r, const struct step *s, const char *what)
 {
-	return error_set(err, -r, "mount", s->target, step_detail(s), "%s: %s", what, strerror(-r));
+	return error_set(err, -r, "mount", s->target, step_detail(s), "%s: %s", what, errtext(-r));
 }
 
 /* Only the administrator's own --bind and --ro-bind destinations may follow
@@ -146,7 +146,7 @@ static int mount_devpts(const struct step *s, struct exec_state *st, struct ente
 	r = attach(ptmx, ptmx_target);
 	if (r < 0)
 		return error_set(err, -r, "mount", "/dev/ptmx", NULL, "move_mount: %s",
-				 strerror(-r));
+				 errtext(-r));
 	return 0;
 }
 
@@ -363,13 +363,13 @@ static int mount_filesystem(const struct step *s, struct exec_state *st, struct 
 		r = loop_attach(device, s->attr & MOUNT_ATTR_RDONLY, &loop, &loop_fd);
 		if (r < 0)
 			return error_set(err, -r, "mount", s->target, s->origin,
-					 "loop device for %s: %s", device, strerror(-r));
+					 "loop device for %s: %s", device, errtext(-r));
 		device = loop;
 	}
 	fs = fsopen(s->fstype, FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return error_set(err, errno, "mount", s->target, s->origin, "filesystem %s: %s",
-				 s->fstype, strerror(errno));
+				 s->fstype, errtext(errno));
 	r = fsconfig(fs, FSCONFIG_SET_STRING, "source", device, 0) < 0 ? -errno : 0;
 	if (r == 0)
 		r = configure(fs, s->fs_options);
@@ -420,7 +420,7 @@ static int pivot(struct enter_ctx *ctx, struct exec_state *st, struct enter_erro
 	if (syscall(SYS_pivot_root, ".", ".") == 0) {
 		if (umount2(".", MNT_DETACH) < 0)
 			return error_set(err, errno, "pivot_root", ctx->root, NULL,
-					 "detaching the old root: %s", strerror(errno));
+					 "detaching the old root: %s", errtext(errno));
 	} else if (errno == EINVAL) {
 		/* The rescue system runs from its initramfs (rootfs cannot
 		 * be pivoted away from). */
@@ -540,7 +540,7 @@ static int bind_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_
 	r = attach(st->resolv_fd, fd);
 	if (r < 0)
 		return error_set(err, -r, "bind", dest, "resolv.conf", "move_mount: %s",
-				 strerror(-r));
+				 errtext(-r));
 	return 0;
 }
 

@@ -479,7 +479,7 @@ static int plan_boot_source(struct enter_ctx *ctx, struct enter_plan *plan, bool
 		return report_mount(plan, "/boot", ctx->boot_src, NULL, NULL, 0, "already mounted");
 	if (stat(ctx->boot_src, &st) < 0)
 		return error_set(err, errno, "mount", "/boot", "--boot", "%s: %s", ctx->boot_src,
-				 strerror(errno));
+				 errtext(errno));
 	if (!S_ISDIR(st.st_mode))
 		return plan_filesystem(ctx, plan, NULL, &e, "--boot", check, err);
 	r = plan_mount_point(ctx, plan, "/boot", err);

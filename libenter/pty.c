@@ -41,11 +41,11 @@ int pty_open_inside(unsigned tty_fds, int *ret_master, struct enter_error **err)
 		return error_set(err, errno, "pty", "/dev/ptmx", NULL, NULL);
 	if (unlockpt(master) < 0)
 		return error_set(err, errno, "pty", "/dev/ptmx", NULL, "unlockpt: %s",
-				 strerror(errno));
+				 errtext(errno));
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return error_set(err, errno, "pty", "/dev/ptmx", NULL, "TIOCGPTPEER: %s",
-				 strerror(errno));
+				 errtext(errno));
 	/* The caller's size and modes, before anything runs on the new terminal
 	 * (the relay follows later changes). */
 	for (int fd = 0; fd <= 2; fd++) {
@@ -63,7 +63,7 @@ int pty_open_inside(unsigned tty_fds, int *ret_master, struct enter_error **err)
 	for (int fd = 0; fd <= 2; fd++)
 		if ((tty_fds & (1u << fd)) && dup2(slave, fd) < 0)
 			return error_set(err, errno, "pty", "/dev/ptmx", NULL, "dup2: %s",
-					 strerror(errno));
+					 errtext(errno));
 	*ret_master = take_fd(&master);
 	return 0;
 }

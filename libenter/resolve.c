@@ -65,7 +65,7 @@ const char *resolve_strerror_how(int r, unsigned how_flags)
 	case EUCLEAN: /* ext4, xfs, btrfs: a structure that makes no sense */
 		return "the filesystem is damaged here (fsck may repair it)";
 	default:
-		return strerror(-r);
+		return errtext(-r);
 	}
 }
 

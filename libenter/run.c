@@ -103,7 +103,7 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 			if (errno != EINTR) {
 				if (!rs->poll_failed)
 					log_msg(ctx, ENTER_LOG_WARNING, "poll: %s; trying again",
-						strerror(errno));
+						errtext(errno));
 				rs->poll_failed = true;
 				(void)nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000},
 						NULL);
@@ -117,7 +117,7 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 			 * comes from pid 1 (a 125 of its own is an error below). */
 			if (r < 0) {
 				log_msg(ctx, ENTER_LOG_WARNING,
-					"unreadable report from the child: %s", strerror(-r));
+					"unreadable report from the child: %s", errtext(-r));
 				rs->report_lost = true;
 			}
 			if (r <= 0)
@@ -144,7 +144,7 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 		;
 	if (w < 0)
 		error_set(err, errno, "wait", NULL, NULL, "pid 1 of the namespace: %s",
-			  strerror(errno));
+			  errtext(errno));
 	pty_relay_stop(&rs->pty);
 	/* Pid 1 is gone and with it every writer: read what is left. */
 	while (rs->report_open && report_receive(report_fd, ctx, err) > 0)
@@ -177,7 +177,7 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 	if (rs.pty.tty_fds) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
 			return error_set(err, errno, "pty", NULL, NULL, "socketpair: %s",
-					 strerror(errno));
+					 errtext(errno));
 		pty_parent = fds[0];
 		pty_child = fds[1];
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Small helpers: NULL-terminated string arrays and a growing string buffer. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -249,6 +250,22 @@ void buf_json_member(struct buf *b, const char *sep, const char *key, const char
 {
 	buf_printf(b, "%s\"%s\": ", sep, key);
 	buf_json_string(b, value);
+}
+
+/* strerror() as the middle of a one-line error: "no such device", lower
+ * case like the rest of the line.  From a ring of buffers, so that a few can
+ * be in one call's arguments. */
+const char *errtext(int errnum)
+{
+	static __thread char ring[4][96];
+	static __thread unsigned next;
+	char *buf = ring[next++ % ELEMENTSOF(ring)];
+
+	snprintf(buf, sizeof(ring[0]), "%s", strerror(errnum));
+	/* "No such file", not "NFS ...": only a capital before a small letter */
+	if (isupper((unsigned char)buf[0]) && islower((unsigned char)buf[1]))
+		buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
 }
 
 /* Did exec of @path fail with @error because the file is there but the

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +65,16 @@ int report_error(struct enter_error *err)
 		color(RESET));
 	enter_error_free(err);
 	return code ? code : EXIT_ENTER_FAILED;
+}
+
+const char *strerror_lower(int errnum)
+{
+	static char text[96];
+
+	snprintf(text, sizeof(text), "%s", strerror(errnum));
+	if (isupper((unsigned char)text[0]) && islower((unsigned char)text[1]))
+		text[0] = (char)tolower((unsigned char)text[0]);
+	return text;
 }
 
 int report_usage(const char *fmt, ...)

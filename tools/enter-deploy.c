@@ -89,12 +89,12 @@ static int bind_hive(struct enter_ctx *ctx, const struct settings *s)
 	dir = given ? given : ".";
 	host_dir = realpath(dir, NULL);
 	if (!host_dir)
-		return report_usage("--hive %s: %s", dir, strerror(errno));
+		return report_usage("--hive %s: %s", dir, strerror_lower(errno));
 	/* Only this directory is seen inside, not the parents where colmena
 	 * would look next: without a hive it could only fail, after activation. */
 	e = find_hive(host_dir, &found);
 	if (e)
-		r = report_usage("--hive %s: %s", dir, strerror(e));
+		r = report_usage("--hive %s: %s", dir, strerror_lower(e));
 	else if (!found && given)
 		r = report_usage("--hive %s: no hive.nix or flake.nix in it", given);
 	else if (!found)

@@ -113,12 +113,12 @@ printf '#!/bin/sh\nexit 127\n' >"$ACTIVATE"
 activation_warns "activate exits 127 (a command of its own not found)" "exited with status 127"
 
 chmod 0644 "$ACTIVATE"
-activation_warns "activate not executable" "could not be started: Permission denied"
+activation_warns "activate not executable" "could not be started: permission denied"
 run_cmd "$ENTER" --strict "$A" -- /bin/busybox echo ran
 expect_eq "--strict, activate not executable: exit 125" 125 "$STATUS"
 expect_one_line_error "--strict, activate not executable: one line naming it" \
 	/nix/var/nix/profiles/system/activate
-expect_contains "--strict, activate not executable: says why" "$ERR" "Permission denied"
+expect_contains "--strict, activate not executable: says why" "$ERR" "permission denied"
 
 printf '#!/nonexistent/sh\n' >"$ACTIVATE"
 chmod 0755 "$ACTIVATE"

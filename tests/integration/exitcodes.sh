@@ -87,6 +87,11 @@ usage_error "--check and --dry-run" "--dry-run" "$R" --check --dry-run
 usage_error "--json alone" "--json" "$R" --json -- /bin/busybox true
 usage_error "--root twice" "--root" --root "$R" --root "$R" -- /bin/busybox true
 check "usage errors: nothing ran" test ! -e "$R/tmp/ran"
+
+# The system's error texts as the middle of the line: lower case.
+expect_status 125 "$ENTER" --boot "$T/nonexistent" "$R" -- /bin/busybox true
+expect_match "--boot missing SRC: 'no such file or directory', lower case" "$ERR" \
+	": no such file or directory\$"
 expect_status 125 "$ENTER" ""
 expect_one_line_error "an empty ROOT: one-line error" "no root given"
 expect_not_contains "an empty ROOT: no empty path in the line" "$ERR" " :"

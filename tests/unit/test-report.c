@@ -552,7 +552,7 @@ Test(error, from_fs_context_keeps_the_kernel_text)
 	cr_assert_not_null(err);
 	cr_expect_str_eq(
 		enter_error_message(err),
-		"mount /dev/pts (default): Invalid argument: devpts: Unknown parameter 'foo'");
+		"mount /dev/pts (default): invalid argument: devpts: Unknown parameter 'foo'");
 }
 
 Test(error, from_fs_context_without_text)
