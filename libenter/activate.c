@@ -64,10 +64,12 @@ static int run_and_wait(const struct enter_plan *plan, char *const argv[], int *
 
 static char *describe(const char *path, int status, int error, char *buf, size_t size)
 {
-	if (interpreter_missing(path, error))
-		snprintf(buf, size,
-			 "could not be started: its interpreter (the #! line) was not found");
-	else if (error == ENOENT)
+	if (interpreter_missing(path, error)) {
+		_cleanup_free_ char *why = missing_interpreter_text(path);
+
+		snprintf(buf, size, "could not be started: %s",
+			 why ? why : "its interpreter was not found");
+	} else if (error == ENOENT)
 		snprintf(buf, size, "not found");
 	else if (error)
 		snprintf(buf, size, "could not be started: %s", errtext(error));
@@ -82,7 +84,7 @@ static char *describe(const char *path, int status, int error, char *buf, size_t
 int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct enter_error **err)
 {
 	const struct step *s = NULL;
-	char why[96];
+	char why[320];
 	int status, error, r;
 
 	for (size_t i = 0; i < plan->n_steps; i++)

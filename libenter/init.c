@@ -76,10 +76,12 @@ int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_e
 
 	if (!found)
 		r = error_set(err, e, "exec", plan->argv[0], NULL, "command not found");
-	else if (e == ENOENT)
-		r = error_set(err, e, "exec", plan->argv[0], NULL,
-			      "its interpreter (the #! line) was not found");
-	else
+	else if (e == ENOENT) {
+		_cleanup_free_ char *why = missing_interpreter_text(plan->argv[0]);
+
+		r = error_set(err, e, "exec", plan->argv[0], NULL, "%s",
+			      why ? why : "its interpreter was not found");
+	} else
 		r = error_set(err, e, "exec", plan->argv[0], NULL, NULL);
 	error_set_exit_code(*err, found ? 126 : 127);
 	return r;

@@ -87,6 +87,7 @@ bool same_inode(int a, int b); /* both fds on one inode of one filesystem */
 void close_all_except(int from, int *keep, size_t n);
 const char *errtext(int errnum); /* strerror(), lower case */
 bool interpreter_missing(const char *path, int error);
+char *missing_interpreter_text(const char *path);
 /* CLONE_VM | CLONE_VFORK, as posix_spawn() */
 pid_t spawn(int (*fn)(void *), void *arg, int *ret_error);
 void strip_controls(char *s);

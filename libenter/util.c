@@ -277,6 +277,32 @@ bool interpreter_missing(const char *path, int error)
 	return error == ENOENT && strchr(path, '/') && access(path, F_OK) == 0;
 }
 
+/* What the file at @path lacks, when interpreter_missing(): the interpreter
+ * its #! line names, or for a program the dynamic loader (one built for
+ * another system: /lib64/ld-linux-x86-64.so.2 is not on NixOS).  A reason
+ * for a one-line error, to free. */
+char *missing_interpreter_text(const char *path)
+{
+	static const char elf[] = {0x7f, 'E', 'L', 'F'};
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	char head[256] = "";
+	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head) - 1) : -1;
+	char *text = NULL;
+
+	if (n > 2 && head[0] == '#' && head[1] == '!') {
+		const char *p = head + 2 + strspn(head + 2, " \t");
+		int len = (int)strcspn(p, " \t\r\n");
+
+		if (len > 0 && xasprintf(&text, "its interpreter %.*s (the #! line) was not found",
+					 len, p) >= 0)
+			return text;
+	}
+	if (n >= 4 && memcmp(head, elf, sizeof(elf)) == 0)
+		return strdup("its dynamic loader was not found (a program built for another "
+			      "system?)");
+	return strdup("its interpreter (the #! line) was not found");
+}
+
 /*
  * Starts @fn(@arg) in a child that shares the caller's memory until it
  * execs or exits, as posix_spawn() does (CLONE_VM | CLONE_VFORK): the

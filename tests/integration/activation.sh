@@ -123,7 +123,7 @@ expect_contains "--strict, activate not executable: says why" "$ERR" "permission
 printf '#!/nonexistent/sh\n' >"$ACTIVATE"
 chmod 0755 "$ACTIVATE"
 activation_warns "activate's #! interpreter missing" \
-	"could not be started: its interpreter \\(the #! line\\) was not found"
+	"could not be started: its interpreter /nonexistent/sh \\(the #! line\\) was not found"
 
 rm "$ACTIVATE"
 activation_warns "activate missing" "not found"

@@ -43,9 +43,17 @@ printf '#!/bin/bash\necho should not run\n' >"$R/root/fix.sh"
 chmod 0755 "$R/root/fix.sh"
 expect_status 126 "$ENTER" "$R" --no-activate -- /root/fix.sh
 expect_one_line_error "#!/bin/bash where there is none: one-line error naming the script" /root/fix.sh
-expect_contains "#!/bin/bash where there is none: the error says the interpreter is missing" \
-	"$ERR" "interpreter (the #! line) was not found"
+expect_contains "#!/bin/bash where there is none: the error names the missing interpreter" \
+	"$ERR" "its interpreter /bin/bash (the #! line) was not found"
 expect_not_contains "#!/bin/bash where there is none: not \"command not found\"" "$ERR" "command not found"
+
+# A program built for another system: its dynamic loader (/lib64/ld-linux...)
+# is not in the target, and the kernel says ENOENT again.
+cp /bin/true "$R/root/foreign"
+expect_status 126 "$ENTER" "$R" --no-activate -- /root/foreign
+expect_one_line_error "a program whose loader is missing: one line naming it" /root/foreign
+expect_contains "a program whose loader is missing: the error says so" "$ERR" \
+	"its dynamic loader was not found"
 
 # --- the root is not a NixOS root
 
