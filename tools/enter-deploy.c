@@ -51,8 +51,12 @@ static char *node_or_hostname(struct enter_ctx *ctx, const struct settings *s, i
 	char *name;
 
 	for (size_t i = 0; i < s->n_uses; i++)
-		if (s->uses[i].c == OPT_NODE)
+		if (s->uses[i].c == OPT_NODE && !s->uses[i].arg[0]) {
+			*ret_code = report_usage("--node: an empty name");
+			return NULL;
+		} else if (s->uses[i].c == OPT_NODE) {
 			return strdup(s->uses[i].arg);
+		}
 	if (enter_plan(ctx, NULL, &plan, &err) < 0) {
 		*ret_code = report_error(err);
 		return NULL;

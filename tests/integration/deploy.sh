@@ -217,6 +217,8 @@ run_cmd env -C "$EMPTY_DIR" "$DEPLOY" "$R"
 refused_hive "no --hive, no hive.nix in the current directory" "current directory"
 run_cmd "$DEPLOY" "$R" --hive "$HIVE/hive.nix"
 refused_hive "--hive FILE" "$HIVE/hive.nix"
+run_cmd "$DEPLOY" "$R" --node "" --hive "$HIVE"
+refused_hive "--node ''" "--node"
 
 # A target without colmena: a line of enter-deploy's, not the shell's.
 new_target no-colmena
