@@ -391,6 +391,8 @@ int mount_point_of(int fd, char **ret_path)
 	return -ENOENT;
 }
 
+/* Has the file at @path a line whose first two words are @first and @word,
+ * or, with @first NULL, one of one or two words whose last is @word? */
 static bool file_has_word_line(const char *path, const char *first, const char *word)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
@@ -402,9 +404,10 @@ static bool file_has_word_line(const char *path, const char *first, const char *
 		char *save = NULL, *a = strtok_r(line, " \t\n", &save);
 		char *b = a ? strtok_r(NULL, " \t\n", &save) : NULL;
 
-		/* "nodev\tproc" or "\text4"; "alias fs-vfat vfat" */
-		if (first ? a && b && streq(a, first) && streq(b, word)
-			  : a && (streq(a, word) || (b && streq(a, "nodev") && streq(b, word))))
+		if (!a)
+			continue;
+		if (first ? b && streq(a, first) && streq(b, word) /* "alias fs-vfat vfat" */
+			  : streq(b ? b : a, word))		   /* "nodev\tproc", "\text4" */
 			return true;
 	}
 	return false;

@@ -695,6 +695,19 @@ new_target() {
 	image_run "$ESP_DEV" sh -c 'rm -rf EFI loader/entries/nixos-*'
 }
 
+# without_tool TOOL CMD...: R's system loses sw/bin/TOOL, then CMD runs:
+# exit 127 and PROG's own line saying so, not the inner shell's "line 0".
+without_tool() {
+	local d="a target without $1"
+	rm -- "$R$(readlink "$R/nix/var/nix/profiles/system-1-link")/sw/bin/$1"
+	run_cmd "${@:2}"
+	expect_eq "$d: exit 127" 127 "$STATUS"
+	expect_contains "$d: says so" "$ERR" "$PROG: $1: command not found in the target"
+	expect_not_contains "$d: not the shell's 'line 0'" "$ERR" "line 0"
+	no_generation "$d"
+	after_run "$d"
+}
+
 # fstab_without_boot: R's fstab names no /boot.
 fstab_without_boot() {
 	printf '# test fstab: no /boot\ntmpfs /tmp tmpfs mode=1777 0 0\n' >"$R/etc/fstab"
