@@ -48,6 +48,19 @@ fi
 unset _ENTER_TEST_NS
 mount --make-rshared /
 
+# ENTER_TEST_HOST=nixos: the rescue system is a NixOS installer. Its own
+# /dev/pts and /dev/shm carry the options NixOS gives them (tty is group 3),
+# the very options activation inside gives enter's instances, so a check
+# that tells the two apart by their options cannot work there. Stacked on
+# whatever this host has, in this namespace only.
+if [[ ${ENTER_TEST_HOST:-} == nixos ]]; then
+	mount -t devpts -o newinstance,gid=3,mode=620,ptmxmode=666 devpts /dev/pts
+	mount -t tmpfs -o nosuid,nodev,mode=1777,size=50% tmpfs /dev/shm
+elif [[ -n ${ENTER_TEST_HOST:-} ]]; then
+	echo "lib.sh: ENTER_TEST_HOST=$ENTER_TEST_HOST: only 'nixos' is known" >&2
+	exit 1
+fi
+
 # No terminal unless a test makes one: enter relays a pty only on a terminal.
 exec </dev/null
 
@@ -211,23 +224,47 @@ host_mounts() {
 	cut -d' ' -f3- /proc/self/mountinfo | LC_ALL=C sort
 }
 
-# mountinfo_field TEXT MOUNTPOINT WHAT: from a mountinfo text (e.g. read
-# inside enter), the topmost mount at MOUNTPOINT: WHAT is dev, fstype, source
-# or superopts. Prints an empty line if nothing is mounted there.
-mountinfo_field() {
-	local line dev mp fstype source superopts r=''
+# mountinfo_top TEXT MOUNTPOINT: the line of a mountinfo text (e.g. read
+# inside enter) for the topmost mount at MOUNTPOINT, the one a path lookup
+# reaches: of the mounts stacked there, the one no other is mounted on. Not
+# the last line: mountinfo's order is the order mounts were made or copied
+# in, which says nothing about the stack on a host set up by someone else.
+# Prints nothing if nothing is mounted there.
+mountinfo_top() {
+	local line id parent mp under=' ' i
+	local -a ids=() lines=()
 	while IFS= read -r line; do
-		read -r _ _ dev _ mp _ <<<"$line"
+		read -r id parent _ _ mp _ <<<"$line"
 		[[ $mp == "$2" ]] || continue
-		read -r fstype source superopts _ <<<"${line#* - }"
-		case $3 in
-		dev) r=$dev ;;
-		fstype) r=$fstype ;;
-		source) r=$source ;;
-		superopts) r=$superopts ;;
-		esac
+		ids+=("$id")
+		lines+=("$line")
+		under+="$parent "
 	done <<<"$1"
-	printf '%s\n' "$r"
+	for ((i = ${#ids[@]} - 1; i >= 0; i--)); do
+		[[ $under == *" ${ids[i]} "* ]] && continue # another is mounted on it
+		printf '%s\n' "${lines[i]}"
+		return 0
+	done
+}
+
+# mountinfo_field TEXT MOUNTPOINT WHAT: of the topmost mount at MOUNTPOINT,
+# WHAT: dev, fstype, source or superopts. An empty line if nothing is
+# mounted there.
+mountinfo_field() {
+	local line dev fstype source superopts
+	line=$(mountinfo_top "$1" "$2")
+	if [[ -z $line ]]; then
+		echo
+		return 0
+	fi
+	read -r _ _ dev _ <<<"$line"
+	read -r fstype source superopts _ <<<"${line#* - }"
+	case $3 in
+	dev) echo "$dev" ;;
+	fstype) echo "$fstype" ;;
+	source) echo "$source" ;;
+	superopts) echo "$superopts" ;;
+	esac
 }
 
 # host_superopts PATH: superblock options of the topmost mount at PATH.
@@ -605,12 +642,9 @@ mount_count() {
 # mountinfo_mntopts MOUNTINFO_TEXT MOUNTPOINT: the per-mount options (ro or
 # rw first) of the topmost mount at MOUNTPOINT; empty if none.
 mountinfo_mntopts() {
-	local line mp opts r=''
-	while IFS= read -r line; do
-		read -r _ _ _ _ mp opts _ <<<"$line"
-		[[ $mp == "$2" ]] && r=$opts
-	done <<<"$1"
-	printf '%s\n' "$r"
+	local opts
+	read -r _ _ _ _ _ opts _ <<<"$(mountinfo_top "$1" "$2")"
+	printf '%s\n' "$opts"
 }
 
 # avail_bytes DIR: the space available to an unprivileged writer on the
