@@ -654,7 +654,9 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 				 "installing the boot loader would fail",
 				 ctx->root);
 	}
-	if (ctx->boot_min_free && nixos) {
+	/* Nothing on /boot: its free space would be that of ROOT's own
+	 * filesystem, which says nothing about a boot partition. */
+	if (ctx->boot_min_free && nixos && boot_provided(ctx, plan)) {
 		r = plan_add(plan, STEP_BOOT_SPACE, NULL, "/boot", NULL, NULL, 0,
 			     "--boot-min-free");
 		if (r < 0)

@@ -36,6 +36,19 @@ expect_contains "--dry-run: the command is named" "$OUT" /bin/busybox
 expect_not_contains "--dry-run: the command did not run (no bare marker line)" \
 	"$(grep -vF /bin/busybox <<<"$OUT" || true)" dry-run-marker
 
+# The free-space check is about a /boot: none here (nothing in the fstab,
+# nothing mounted), so none in the plan; a /boot mounted by the
+# administrator gets it.
+run_cmd "$ENTER" "$R" --dry-run
+expect_not_contains "--dry-run: no free-space check without a /boot" "$OUT" "free space"
+B=$T/boot-mounted
+make_root "$B"
+mkdir "$B/boot"
+mount -t tmpfs -o size=1M tmpfs "$B/boot"
+run_cmd "$ENTER" "$B" --dry-run
+expect_contains "--dry-run: a free-space check with /boot mounted" "$OUT" "free space on /boot"
+umount "$B/boot"
+
 run_cmd "$ENTER" --tmpfs-tmp --dry-run "$R"
 expect_ok "--dry-run --tmpfs-tmp exits 0"
 expect_match "--dry-run --tmpfs-tmp: a line names tmpfs" "$OUT" tmpfs
