@@ -292,8 +292,10 @@ void enter_plan_free(struct enter_plan *plan);
  * @ctx:          context
  * @fmt:          ENTER_FORMAT_TEXT or ENTER_FORMAT_JSON
  * @ret_text:     the report, to free with free()
- * @ret_problems: how many problems would make a boot-loader install fail
- *                (no /boot source, /boot full, not a NixOS root)
+ * @ret_problems: how many problems would make entering or a boot-loader
+ *                install fail (no /boot source, not a NixOS root, ROOT/dev
+ *                a symlink); a /boot below the minimum free space is a
+ *                warning, as when entering
  * @err:          set on failure
  *
  * Reports the fstab mounts that would be made and from where, what is
@@ -305,6 +307,25 @@ void enter_plan_free(struct enter_plan *plan);
  */
 int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **ret_text, int *ret_problems,
 		struct enter_error **err);
+
+/**
+ * enter_check_error() - the report of a check that could not look
+ * @root:     ROOT as the user gave it
+ * @failure:  why: the error of enter_new() (ROOT missing, not a directory)
+ * @fmt:      ENTER_FORMAT_TEXT or ENTER_FORMAT_JSON
+ * @ret_text: the report, to free with free()
+ *
+ * The same report as enter_check()'s, with @failure as its one problem, for
+ * a caller whose enter_new() failed: an administrator asking "would this
+ * work?" gets the answer "no, because ..." in the form she asked for.
+ * enter_check() itself reports this way what stops it in the target
+ * (ROOT/dev a symlink) and returns 0.
+ *
+ * Returns: 0, -EINVAL, -ENOMEM.
+ * Since: 0.1
+ */
+int enter_check_error(const char *root, const struct enter_error *failure, enum enter_format fmt,
+		      char **ret_text);
 
 /**
  * enter_run() - run a command inside the target and wait for it

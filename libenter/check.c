@@ -15,6 +15,8 @@
 
 #include "internal.h"
 
+static const char not_ok[] = "not ok: entering or a boot-loader install would fail";
+
 struct boot_space {
 	bool known;
 	uint64_t avail, total;
@@ -132,7 +134,7 @@ static struct boot_space boot_space_of(struct enter_ctx *ctx, const struct enter
 
 static void format_check_text(struct buf *b, const struct enter_plan *plan, const char *link,
 			      const char *system_path, unsigned long gen,
-			      const struct boot_space *space)
+			      const struct boot_space *space, const char *warning)
 {
 	buf_printf(b, "root        %s\n", plan->root);
 	buf_printf(b, "hostname    %s (%s)\n", plan->hostname, plan->hostname_origin);
@@ -157,17 +159,16 @@ static void format_check_text(struct buf *b, const struct enter_plan *plan, cons
 			   space->avail >> 20, space->total >> 20);
 	else
 		buf_printf(b, "/boot free  unknown\n");
+	if (warning)
+		buf_printf(b, "warning     %s\n", warning);
 	for (char **p = plan->problems; p && *p; p++)
 		buf_printf(b, "problem     %s\n", *p);
-	buf_printf(b, "%s\n",
-		   strv_length(plan->problems)
-			   ? "not ok: entering or a boot-loader install would fail"
-			   : "ok");
+	buf_printf(b, "%s\n", strv_length(plan->problems) ? not_ok : "ok");
 }
 
 static void format_check_json(struct buf *b, const struct enter_plan *plan, const char *link,
 			      const char *system_path, unsigned long gen,
-			      const struct boot_space *space)
+			      const struct boot_space *space, const char *warning)
 {
 	buf_json_member(b, "{\n  ", "root", plan->root);
 	buf_json_member(b, ",\n  ", "hostname", plan->hostname);
@@ -194,7 +195,10 @@ static void format_check_json(struct buf *b, const struct enter_plan *plan, cons
 			   space->total);
 	else
 		buf_printf(b, "null,\n  \"boot_total_bytes\": null");
-	buf_printf(b, ",\n  \"problems\": [");
+	buf_printf(b, ",\n  \"warnings\": [");
+	if (warning)
+		buf_json_string(b, warning);
+	buf_printf(b, "],\n  \"problems\": [");
 	for (size_t i = 0; plan->problems && plan->problems[i]; i++) {
 		buf_printf(b, i ? ", " : "");
 		buf_json_string(b, plan->problems[i]);
@@ -202,12 +206,38 @@ static void format_check_json(struct buf *b, const struct enter_plan *plan, cons
 	buf_printf(b, "]\n}\n");
 }
 
+_public_ int enter_check_error(const char *root, const struct enter_error *failure,
+			       enum enter_format fmt, char **ret_text)
+{
+	const char *problem = failure ? enter_error_message(failure) : NULL;
+	struct buf b = {};
+
+	if (!root || !problem || !ret_text)
+		return -EINVAL;
+	if (fmt == ENTER_FORMAT_JSON) {
+		buf_json_member(&b, "{\n  ", "root", root);
+		buf_printf(&b, ",\n  \"warnings\": [],\n  \"problems\": [");
+		buf_json_string(&b, problem);
+		buf_printf(&b, "]\n}\n");
+	} else {
+		buf_printf(&b, "root        %s\n", root);
+		buf_printf(&b, "problem     %s\n%s\n", problem, not_ok);
+	}
+	if (b.oom) {
+		free(b.data);
+		return -ENOMEM;
+	}
+	*ret_text = b.data;
+	return 0;
+}
+
 _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **ret_text,
 			 int *ret_problems, struct enter_error **err)
 {
 	extern char **environ;
 	struct enter_plan *plan = NULL;
-	_cleanup_free_ char *link = NULL, *system_path = NULL;
+	struct enter_error *failure = NULL;
+	_cleanup_free_ char *link = NULL, *system_path = NULL, *low_boot = NULL;
 	struct boot_space space;
 	struct buf b = {};
 	unsigned long gen;
@@ -215,18 +245,30 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 
 	if (!ctx || !ret_text || !ret_problems)
 		return error_set(err, EINVAL, "check", NULL, NULL, NULL);
-	r = plan_build(ctx, NULL, environ, true, &plan, err);
-	if (r < 0)
-		return r;
+	r = plan_build(ctx, NULL, environ, true, &plan, &failure);
+	if (r == -ENOMEM)
+		return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
+	if (r < 0) {
+		/* Something in the target stops enter before it could look
+		 * further (ROOT/dev a symlink): that is what --check reports. */
+		r = enter_check_error(ctx->root, failure, fmt, ret_text);
+		enter_error_free(failure);
+		if (r < 0)
+			return error_set(err, -r, "check", NULL, NULL, NULL);
+		*ret_problems = 1;
+		return 0;
+	}
 	gen = generation_of(ctx->root_fd, plan->system, &link);
 	system_path = system_path_of(ctx->root_fd, plan->system);
 	space = boot_space_of(ctx, plan);
 	r = 0;
-	if (space.known && ctx->boot_min_free && space.avail < ctx->boot_min_free)
-		r = plan_add_problem(plan,
-				     "/boot: %" PRIu64
-				     " MiB free, less than --boot-min-free %" PRIu64 " MiB",
-				     space.avail >> 20, ctx->boot_min_free >> 20);
+	/* A warning, as when entering: a new generation may still fit. */
+	if (space.known && ctx->boot_min_free && space.avail < ctx->boot_min_free &&
+	    xasprintf(&low_boot,
+		      "/boot: %" PRIu64 " MiB free, less than --boot-min-free %" PRIu64
+		      " MiB: installing a new generation may fail",
+		      space.avail >> 20, ctx->boot_min_free >> 20) < 0)
+		r = -ENOMEM;
 	/* No system: no activation, so no /run/current-system and none of its
 	 * tools (nixos-rebuild) in PATH. */
 	if (r >= 0 && plan->system && !system_path)
@@ -237,9 +279,9 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 		return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
 	}
 	if (fmt == ENTER_FORMAT_JSON)
-		format_check_json(&b, plan, link, system_path, gen, &space);
+		format_check_json(&b, plan, link, system_path, gen, &space, low_boot);
 	else
-		format_check_text(&b, plan, link, system_path, gen, &space);
+		format_check_text(&b, plan, link, system_path, gen, &space, low_boot);
 	*ret_problems = (int)strv_length(plan->problems);
 	plan_free(plan);
 	if (b.oom) {

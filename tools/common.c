@@ -130,6 +130,19 @@ int print_plan(struct enter_ctx *ctx, char *const argv[], bool json)
 	return fflush(stdout) == 0 ? 0 : EXIT_ENTER_FAILED;
 }
 
+/* --check on a ROOT enter cannot open: a report with that one problem. */
+static int print_check_error(const char *root, struct enter_error *err, bool json)
+{
+	char *text = NULL;
+
+	if (enter_check_error(root, err, json ? ENTER_FORMAT_JSON : ENTER_FORMAT_TEXT, &text) < 0)
+		return report_error(err);
+	enter_error_free(err);
+	fputs(text, stdout);
+	free(text);
+	return fflush(stdout) == 0 ? 1 : EXIT_ENTER_FAILED;
+}
+
 int print_check(struct enter_ctx *ctx, bool json)
 {
 	struct enter_error *err = NULL;
@@ -436,7 +449,7 @@ struct enter_ctx *context_for(const struct settings *s, int *ret_code)
 	struct enter_ctx *ctx = enter_new(s->root, &err);
 
 	if (!ctx) {
-		*ret_code = report_error(err);
+		*ret_code = s->check ? print_check_error(s->root, err, s->json) : report_error(err);
 		return NULL;
 	}
 	enter_set_log(ctx, log_to_stderr, NULL);
