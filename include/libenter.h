@@ -12,6 +12,7 @@
 #define LIBENTER_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -134,6 +135,23 @@ int enter_set_shell_command(struct enter_ctx *ctx, const char *string);
  * Since: 0.1
  */
 int enter_set_workdir(struct enter_ctx *ctx, const char *path);
+
+/**
+ * enter_stat_in_root() - stat(2) a path of the target, resolved inside ROOT
+ * @ctx:  context
+ * @path: absolute path inside ROOT; symlinks are followed inside ROOT and
+ *        cannot leave it
+ * @ret:  filled on success
+ *
+ * For a caller that takes a path which may name a file of the target
+ * (enter-rebuild's --flake DIR) and wants to say it is missing before
+ * anything runs.
+ *
+ * Returns: 0, or a negative errno (-ENOENT: not there, -EINVAL: @path not
+ * absolute).
+ * Since: 0.1
+ */
+int enter_stat_in_root(struct enter_ctx *ctx, const char *path, struct stat *ret);
 
 /**
  * enter_system_generation() - the generation the system profile points to

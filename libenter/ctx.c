@@ -129,6 +129,19 @@ _public_ int enter_set_workdir(struct enter_ctx *ctx, const char *path)
 	return replace_string(&ctx->workdir, path);
 }
 
+_public_ int enter_stat_in_root(struct enter_ctx *ctx, const char *path, struct stat *ret)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!ctx || !path || path[0] != '/' || !ret)
+		return -EINVAL;
+	r = resolve_at(ctx->root_fd, path, O_PATH, 0, &fd);
+	if (r < 0)
+		return r;
+	return fstat(fd, ret) < 0 ? -errno : 0;
+}
+
 _public_ long enter_system_generation(struct enter_ctx *ctx)
 {
 	_cleanup_close_ int fd = -1;

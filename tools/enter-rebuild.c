@@ -12,7 +12,7 @@
 static const char usage[] =
 	"Usage: enter-rebuild [OPTIONS] ROOT [ACTION] [--flake REF] [-- EXTRA...]\n"
 	"\n"
-	"Run the target's `nixos-rebuild ACTION` inside ROOT (DESIGN: enter(1)), with\n"
+	"Run the target's `nixos-rebuild ACTION` inside ROOT (see enter(1)), with\n"
 	"/boot mounted from the target's fstab, the target's hostname and DNS.\n"
 	"ACTION: boot (the default), switch, test, build, dry-build, dry-activate.\n"
 	"/boot is required for boot and switch. Exit status: nixos-rebuild's; 125 when\n"
@@ -56,6 +56,12 @@ static char *target_hostname(struct enter_ctx *ctx, int *ret_code)
 	return name;
 }
 
+/* A flake reference nix reads as a path: absolute, or starting with a dot. */
+static bool is_path(const char *ref)
+{
+	return ref[0] == '/' || ref[0] == '.';
+}
+
 /* "DIR#ATTR" with DIR on this system: bound in, and named by its path inside. */
 static char *flake_argument(struct enter_ctx *ctx, const char *ref, int *ret_code)
 {
@@ -65,6 +71,16 @@ static char *flake_argument(struct enter_ctx *ctx, const char *ref, int *ret_cod
 	dir = hash ? strndup(ref, hash - ref) : strdup(ref);
 	if (!dir) {
 		*ret_code = report_usage("out of memory");
+		return NULL;
+	}
+	/* A path that is no directory here would reach nixos-rebuild inside
+	 * and fail there, after activation; say so now. An absolute one may
+	 * name the target's own configuration (/etc/nixos). */
+	if (is_path(dir) && !(stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) &&
+	    !(dir[0] == '/' && enter_stat_in_root(ctx, dir, &st) == 0 && S_ISDIR(st.st_mode))) {
+		*ret_code = report_usage("--flake %s: no such directory, on this system%s", dir,
+					 dir[0] == '/' ? " or in the target" : "");
+		free(dir);
 		return NULL;
 	}
 	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {

@@ -183,6 +183,27 @@ expect_eq "$D: exit status 1, nixos-rebuild's" 1 "$STATUS"
 no_generation "$D"
 after_run "$D"
 
+# A path REF that is a directory neither here nor in the target: said
+# before anything runs, not by nixos-rebuild inside after activation.
+new_target missing-flake
+for ref in "$T/no-such-flake" "$T/no-such-flake#a" ./no-such-flake; do
+	run_cmd env -C "$T" "$REBUILD" "$R" --flake "$ref"
+	D="--flake $ref, no such directory"
+	expect_eq "$D: exit status 125" 125 "$STATUS"
+	expect_match "$D: one line naming it" "$ERR" "^$PROG: --flake ${ref%%#*}: no such directory"
+	expect_not_contains "$D: nothing ran inside" "$ERR$OUT" "activating"
+	no_generation "$D"
+done
+# An absolute path of the target itself (its own configuration) goes to
+# nixos-rebuild as it is.
+new_target flake-in-target
+mkdir -p "$R/etc/flake-only-in-target"
+run_cmd "$REBUILD" "$R" --flake /etc/flake-only-in-target#a
+D="--flake DIR of the target"
+expect_line "$D: passed as it is" "$(all_output)" \
+	"nixos-rebuild: args: boot --flake /etc/flake-only-in-target#a"
+after_run "$D"
+
 # --- without --flake: the target's /etc/nixos
 
 new_target no-config
