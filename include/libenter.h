@@ -210,7 +210,7 @@ int enter_set_boot_min_free(struct enter_ctx *ctx, uint64_t bytes);
  * @name:  variable name, without '='
  * @value: its value, or NULL to remove it (even one passed through by default)
  *
- * The command's environment is built from scratch (DESIGN §4); this adds to it.
+ * The command's environment is built from scratch (enter(1) ENVIRONMENT); this adds to it.
  *
  * Returns: 0, -EINVAL for an invalid name, -ENOMEM.
  * Since: 0.1

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The command's environment (DESIGN §4): built from nothing, so that no
+ * The command's environment (enter(1) ENVIRONMENT): built from nothing, so that no
  * variable of the rescue system leaks in; a pure function of its inputs.
  */
 #include <string.h>

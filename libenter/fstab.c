@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The target's /etc/fstab (DESIGN §3): which entries to mount, from which
+ * The target's /etc/fstab (enter(1) --boot, --fstab): which entries to mount, from which
  * device, with which options.  Parsing is libmount's, line by line so that
  * every entry keeps its line number for the error messages; source
  * resolution is libmount's and libblkid's, which find UUID=, LABEL=, ...

@@ -231,7 +231,7 @@ static int plan_api_dirs(struct enter_ctx *ctx, struct enter_plan *plan, struct 
 	return 0;
 }
 
-/* The API filesystems of DESIGN §2, in the order they are mounted. */
+/* The API filesystems (enter(1) DESCRIPTION), in the order they are mounted. */
 static const struct {
 	enum step_kind kind;
 	const char *source, *target, *fstype, *options;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The terminal relay (DESIGN §6).  When the caller's stdin, stdout or stderr
+ * The terminal relay (SECURITY.md, TIOCSTI).  When the caller's stdin, stdout or stderr
  * is a terminal, nothing inside gets that terminal: a process holding it
  * could push keystrokes into the rescue shell with TIOCSTI (bubblewrap's
  * CVE-2017-5226), and root inside may use TIOCSTI on any terminal.  Instead,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# activation.sh: running the target's activate script (DESIGN.md §5): where
+# activation.sh: running the target's activate script (enter(1) DESCRIPTION, activation): where
 # its output goes, --silent, --no-activate, a failing activation, --strict;
 # its remounts must not reach the host's /dev/pts and /dev/shm; resolv.conf
 # is bound after it, without writing to ROOT's /etc.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # basics.sh: hostname, the default login shell, -c, --root, --system, the
-# view of / inside, --help and --version (DESIGN.md §1, §2).
+# view of / inside, --help and --version (enter(1)).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# boot.sh: the target's /boot (DESIGN.md §3). --boot auto (the default) mounts
+# boot.sh: the target's /boot (enter(1) --boot). --boot auto (the default) mounts
 # the /boot, /boot/efi and /efi entries of ROOT/etc/fstab, found by UUID=,
 # LABEL= or /dev/disk/by-uuid/ although this machine has no udev; --boot none
 # mounts none; --boot SRC mounts a block device or an image file, or binds a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# check.sh: `enter ROOT --check` (DESIGN.md §3) says what would be mounted
+# check.sh: `enter ROOT --check` (enter(1) --check) says what would be mounted
 # from where, what is missing, the hostname, the system and its generation
 # and the free space on /boot; it exits 1 when a boot-loader install would
 # fail for a reason known in advance (no /boot source, no /boot at all, /boot

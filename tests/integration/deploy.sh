@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deploy.sh: enter-deploy (DESIGN.md §1, §3). It runs `colmena apply-local
+# deploy.sh: enter-deploy (enter-deploy(1)). It runs `colmena apply-local
 # --node NAME GOAL` inside ROOT, GOAL boot by default, NAME the *target's*
 # hostname by default, in the hive directory (--hive DIR, default the
 # current directory) bound at /run/enter/hive as working directory. When
@@ -224,7 +224,7 @@ refused_hive "--node ''" "--node"
 new_target no-colmena
 without_tool colmena "$DEPLOY" "$R" --hive "$HIVE"
 
-# --- goals: switch; NIXOS_INSTALL_BOOTLOADER passes through (DESIGN §4)
+# --- goals: switch; NIXOS_INSTALL_BOOTLOADER passes through (enter(1) ENVIRONMENT)
 
 new_target switch
 run_cmd "$DEPLOY" "$R" switch --hive "$HIVE"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dryrun.sh: --dry-run prints the plan and changes nothing (DESIGN.md §1);
+# dryrun.sh: --dry-run prints the plan and changes nothing (enter(1) --dry-run);
 # --json makes it machine-readable. Only "a line names the target path" is
 # relied on, not the wording.
 # shellcheck source=tests/integration/lib.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# env.sh: the command's environment (DESIGN.md §4): exactly the listed
+# env.sh: the command's environment (enter(1) ENVIRONMENT): exactly the listed
 # variables, nothing of the rescue system; --setenv, --keep-env, --unsetenv,
 # --generic.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# exitcodes.sh: enter's exit status (DESIGN.md §6, §7): the command's own,
+# exitcodes.sh: enter's exit status (enter(1) EXIT STATUS): the command's own,
 # 128+N for a signal, 125 enter failed, 126 not executable or not a NixOS
 # root, 127 not found; errors are one line on stderr.
 # shellcheck source=tests/integration/lib.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# exitsweep.sh: DESIGN.md §6 swept rather than sampled. Every exit status
+# exitsweep.sh: enter(1) EXIT STATUS swept rather than sampled. Every exit status
 # 0..255 comes back as the command gave it; every signal 1..64 gives what §6
 # says, whether the command sends it to itself or enter is sent it from
 # outside; a signal the command survives (ignored by default, or a stop)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# faults.sh: enter under injected system-call faults (DESIGN.md §6, §7). Each
+# faults.sh: enter under injected system-call faults (enter(1) EXIT STATUS). Each
 # system call on the way to the command fails in turn with EIO, and enter
 # must either stop cleanly (exit 125, one line `enter: STEP ...`, nothing on
 # stdout, the command not run) or get over it (exit 0, the command ran and
 # saw the environment it sees without the fault, nothing on stderr but
 # `enter: warning: ...` lines). In every case nothing is left behind: no
 # mount in the caller's namespace, no process, nothing changed in ROOT but
-# the API directories DESIGN.md §2 lets enter create (one left at mode 0700
+# the API directories enter may create (enter(1) DESCRIPTION) (one left at mode 0700
 # by a mkdir whose chmod failed is a change), nothing written outside.
 #
 # The setup path is found, not listed here. For each variant of the run
@@ -27,7 +27,7 @@
 # variants (same process, occurrence and arguments) runs in the first only.
 #
 # A fault on the command's own execve may end in 126 with one line
-# `enter: exec CMD: ...` (DESIGN.md §6: found, but it could not be run), as
+# `enter: exec CMD: ...` (enter(1) EXIT STATUS: found, but it could not be run), as
 # env(1) and chroot(1) exit 126 for any exec error but ENOENT.
 #
 # Not faulted: calls the kernel never fails (getuid, umask, ...); brk, whose

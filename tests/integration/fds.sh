@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fds.sh: the command gets fds 0, 1, 2 only; --preserve-fds N keeps 3..N+2
-# (DESIGN.md §6). Whatever fds the test runner itself leaks into this shell
+# (enter(1) --preserve-fds). Whatever fds the test runner itself leaks into this shell
 # are a realistic part of the test: they must not reach the command either.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"

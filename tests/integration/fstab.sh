@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# fstab.sh: --fstab (DESIGN.md §3) mounts, inside only, every entry of the
+# fstab.sh: --fstab (enter(1) --fstab) mounts, inside only, every entry of the
 # target's fstab except swap, noauto, network and pseudo filesystems, / itself
 # and what is already mounted under ROOT; in fstab order, with the entry's
 # options (btrfs subvol=, ro). Without --fstab only the /boot entries are.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hostile-matrix.sh [matrix|race|all]: a target root is untrusted data
-# (DESIGN.md §2, STYLE.md §5). hostile.sh and boot.sh test a few planted
+# (enter(1) DESCRIPTION, SECURITY.md). hostile.sh and boot.sh test a few planted
 # roots by hand; this test generates them.
 #
 # matrix: every path enter resolves in ROOT (the API directories, /tmp,
@@ -11,7 +11,7 @@
 # loop, a dangling link, a regular file, a fifo, a socket, a device node).
 # Each case expects "refuse" (exit 125, one line `enter: ...` naming the
 # path, the command not run), "run" (the command ran and saw the environment
-# DESIGN.md §2 describes: a damaged resolv.conf, hostname or system profile
+# enter(1) DESCRIPTION describes: a damaged resolv.conf, hostname or system profile
 # costs DNS, the name or activation, with a warning, not the recovery), or
 # "safe" (either of the two). In every
 # case a canary tree outside ROOT and the host's mount table are compared
@@ -98,7 +98,7 @@ echo bind-file >"$BIND_FILE"
 # PATH=CONTENT: PATH must hold CONTENT. Inline (sh -c), so that no file of
 # the probe is in ROOT and the shell holds no fd for a script; the first
 # thing it does is to list its own fds: 0 1 2 and the one of the glob's
-# directory, nothing else (DESIGN.md §6).
+# directory, nothing else (enter(1) --preserve-fds).
 # shellcheck disable=SC2016 # expanded by the shell inside
 PROBE='bb=/bin/busybox
 set -- /proc/$$/fd/* -- "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hostile.sh: a target root is untrusted data (DESIGN.md §2). An API
+# hostile.sh: a target root is untrusted data (enter(1) DESCRIPTION). An API
 # directory that is a symlink or not a directory is refused (exit 125, one
 # line naming it); nothing may be mounted, created or changed outside ROOT.
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # killstorm.sh: enter killed with SIGKILL at random moments, during the setup
-# and during the command (DESIGN.md §6: "If enter itself is killed, even by
+# and during the command (enter(1) SIGNALS: "If enter itself is killed, even by
 # SIGKILL, the command and its children die too"; §7: no half-done mounts
 # left anywhere). After every kill, within GONE_SECONDS:
 #

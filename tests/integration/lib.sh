@@ -925,7 +925,7 @@ detach_image() {
 # line, with the differences as details when it fails.
 
 # The directories enter creates in ROOT when they are missing, and the mode
-# it gives them (DESIGN.md §2).
+# it gives them (enter(1) DESCRIPTION).
 API_DIRS=(dev proc sys run tmp)
 declare -A API_DIR_MODE=([dev]=755 [proc]=755 [sys]=755 [run]=755 [tmp]=1777)
 MISSING=()
@@ -970,7 +970,7 @@ outside_state() {
 # compare_states BEFORE AFTER ROOT: two state_of listings; sets
 # OUTSIDE_CHANGES (what changed outside ROOT: an escape) and ROOT_CHANGES
 # (in ROOT), each a diff or empty. An API directory of MISSING that a run
-# created as DESIGN.md says (a directory, its mode) is no change; one left
+# created as enter(1) says (a directory, its mode) is no change; one left
 # otherwise (mode 0700: a mkdir whose chmod never came) is.
 # shellcheck disable=SC2034 # results for the tests
 compare_states() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mounts.sh: the filesystems inside (DESIGN.md §2), seen from inside through
+# mounts.sh: the filesystems inside (enter(1) DESCRIPTION), seen from inside through
 # /proc/self/mountinfo and from outside through ROOT and the host's mount
 # table; --tmpfs-tmp, --bind, --ro-bind.
 # shellcheck source=tests/integration/lib.sh

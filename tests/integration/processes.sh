@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# processes.sh: nothing the command started outlives enter (DESIGN.md §6),
+# processes.sh: nothing the command started outlives enter (enter(1) SIGNALS, EXIT STATUS),
 # whether the command exits or enter itself is killed with SIGKILL.
 # The sleep durations are markers, looked for in /proc/*/cmdline.
 # shellcheck source=tests/integration/lib.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rebuild.sh: enter-rebuild (DESIGN.md §1, §3). It runs the target's
+# rebuild.sh: enter-rebuild (enter-rebuild(1)). It runs the target's
 # `nixos-rebuild ACTION` inside ROOT, ACTION boot by default (switch and test
 # run, with a warning); --flake DIR[#ATTR] binds DIR at /run/enter/flake and
 # passes `--flake /run/enter/flake#ATTR`, ATTR defaulting to the *target's*

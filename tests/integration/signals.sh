@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # signals.sh: signals sent to enter reach the command, and its status tells
-# (DESIGN.md §6); Ctrl-C on a terminal.
+# (enter(1) SIGNALS, EXIT STATUS); Ctrl-C on a terminal.
 #
 # enter is started as a plain `&` job of this non-interactive bash, so it
 # starts with SIGINT and SIGQUIT ignored, as under many wrappers; it must

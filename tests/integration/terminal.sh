@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # terminal.sh: with a terminal, the command gets a pseudo-terminal of its own,
-# relayed by enter (DESIGN.md §6): TIOCSTI from inside cannot push input into
+# relayed by enter (SECURITY.md): TIOCSTI from inside cannot push input into
 # the rescue shell, the command's terminal is the namespace's own, and the
 # caller's terminal modes are restored afterwards.
 # shellcheck source=tests/integration/lib.sh

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* env.c: the command's environment (DESIGN §4), a pure function of its inputs. */
+/* env.c: the command's environment (enter(1) ENVIRONMENT), a pure function of its inputs. */
 #include <criterion/criterion.h>
 #include <string.h>
 
