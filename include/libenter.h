@@ -269,8 +269,15 @@ int enter_set_log_level(struct enter_ctx *ctx, enum enter_log_level level);
  * @ret_plan: the plan, to free with enter_plan_free()
  * @err:      set on failure
  *
- * Reads the target (etc/NIXOS, etc/hostname, which API directories exist,
- * where etc/resolv.conf points) but changes nothing.
+ * Reads the target (etc/NIXOS, etc/hostname, etc/fstab, which API
+ * directories exist, where etc/resolv.conf points) but changes nothing.
+ * The plan is what enter_run_plan() executes, step by step: make it once,
+ * print it, run it.
+ *
+ * On a failure known in advance (a /boot source that cannot be found, an
+ * unsafe ROOT/dev), *@ret_plan may still be set: the plan up to the step
+ * that would fail, which enter_plan_format() prints with the error, so
+ * that a --dry-run shows how far a run would get.  Free it too.
  *
  * Returns: 0, or a negative errno with *@err set.
  * Since: 0.1
@@ -304,6 +311,20 @@ const char *enter_plan_hostname(const struct enter_plan *plan);
  * Since: 0.1
  */
 void enter_plan_free(struct enter_plan *plan);
+
+/**
+ * enter_plan_set_command() - the command of a plan, given after planning
+ * @plan: a plan of enter_plan()
+ * @argv: the command, NULL-terminated, or NULL for the target's login shell
+ *
+ * For a caller whose command depends on what the plan found, such as a
+ * flake attribute named after the target's hostname (enter_plan_hostname()):
+ * the plan is made once, and the command is part of what is printed and run.
+ *
+ * Returns: 0, -EINVAL, -ENOMEM (the plan keeps its command then).
+ * Since: 0.1
+ */
+int enter_plan_set_command(struct enter_plan *plan, char *const argv[]);
 
 /**
  * enter_check() - what a rebuild would find, without entering
@@ -363,6 +384,23 @@ int enter_check_error(const char *root, const struct enter_error *failure, enum 
  * Since: 0.1
  */
 int enter_run(struct enter_ctx *ctx, char *const argv[], int *status, struct enter_error **err);
+
+/**
+ * enter_run_plan() - execute a plan of enter_plan() and wait for the command
+ * @ctx:    the context the plan was made from
+ * @plan:   the plan, as enter_plan() (and enter_plan_set_command()) left it
+ * @status: the command's exit status: its code, or 128+N if it died of signal N
+ * @err:    set on failure
+ *
+ * enter_run() is enter_plan() followed by this.  What was printed is what
+ * runs: the plan is not made again.  A plan that enter_plan() returned with
+ * an error fails here with that error.  The plan stays the caller's.
+ *
+ * Returns: as enter_run(); -EINVAL if @plan is not one of @ctx.
+ * Since: 0.1
+ */
+int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan, int *status,
+		   struct enter_error **err);
 
 /**
  * enter_error_free() - release an error object

@@ -6,11 +6,6 @@
 
 #include "internal.h"
 
-static char *strdup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 int error_set(struct enter_error **err, int errnum, const char *step, const char *path,
 	      const char *detail, const char *reason_fmt, ...)
 {

@@ -82,6 +82,7 @@ int strv_append(char ***v, size_t *n, char *s);
 char *strv_find_prefix(char *const *v, const char *prefix);
 char **strv_copy(char *const *v);
 int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
+char *strdup_or_null(const char *s); /* NULL for NULL, or out of memory */
 bool hostname_valid(const char *s);
 bool same_inode(int a, int b); /* both fds on one inode of one filesystem */
 void close_all_except(int from, int *keep, size_t n);
@@ -199,16 +200,20 @@ struct mount_report {
 };
 
 struct enter_plan {
+	const struct enter_ctx *ctx; /* the context it was made from */
+	char *failure;		     /* the error of the step that would fail, or NULL */
 	char *root;
 	struct step *steps;
 	size_t n_steps;
 	char *hostname;
 	char *hostname_origin;
 	char *system;
-	char *tmpfiles; /* in-root path of systemd-tmpfiles, or NULL */
-	char **argv;	/* the command */
-	char *workdir;	/* its working directory, inside ROOT */
-	char **envp;	/* its environment */
+	char *tmpfiles;	     /* in-root path of systemd-tmpfiles, or NULL */
+	char **argv;	     /* the command */
+	char *shell;	     /* the target's shell: the default command, SHELL */
+	char *shell_command; /* -c STRING, or NULL */
+	char *workdir;	     /* its working directory, inside ROOT */
+	char **envp;	     /* its environment */
 	int preserve_fds;
 	unsigned flags;
 	uint64_t boot_min_free;

@@ -71,6 +71,9 @@ struct enter_plan *plan_free(struct enter_plan *plan)
 	free(plan->system);
 	free(plan->tmpfiles);
 	free(plan->workdir);
+	free(plan->shell);
+	free(plan->shell_command);
+	free(plan->failure);
 	for (size_t i = 0; i < plan->n_mounts; i++) {
 		free(plan->mounts[i].target);
 		free(plan->mounts[i].spec);
@@ -91,14 +94,12 @@ static inline void plan_freep(struct enter_plan **p)
 	plan_free(*p);
 }
 
+/* strdup_or_null(), noting a failure in *@oom. */
 static char *dup_or_null(const char *s, bool *oom)
 {
-	char *d;
+	char *d = strdup_or_null(s);
 
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
+	if (s && !d)
 		*oom = true;
 	return d;
 }
@@ -581,11 +582,10 @@ static bool boot_provided(struct enter_ctx *ctx, const struct enter_plan *plan)
 	return mounted_in_root(ctx->root_fd, "/boot");
 }
 
-int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
-	       struct enter_plan **ret, struct enter_error **err)
+static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
+		     struct enter_plan *plan, struct enter_error **err)
 {
-	_cleanup_(plan_freep) struct enter_plan *plan = NULL;
-	_cleanup_free_ char *locale = NULL, *shell = NULL, *boot_skipped = NULL;
+	_cleanup_free_ char *locale = NULL, *boot_skipped = NULL;
 	bool nixos = !(ctx->flags & ENTER_GENERIC);
 	const char *system = nixos ? ctx->system : NULL;
 	int nixos_r = 0, r = 0;
@@ -608,9 +608,6 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 					 resolve_strerror(nixos_r));
 	}
 
-	plan = calloc(1, sizeof(*plan));
-	if (!plan)
-		return -ENOMEM;
 	plan->flags = ctx->flags;
 	plan->preserve_fds = ctx->preserve_fds;
 	plan->boot_min_free = ctx->boot_min_free;
@@ -695,10 +692,12 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 			return r;
 	}
 
-	r = default_shell(ctx, system, &shell);
+	r = default_shell(ctx, system, &plan->shell);
 	if (r < 0)
 		return r;
-	r = plan_command(argv, shell, ctx->shell_command, plan);
+	if (ctx->shell_command && !(plan->shell_command = strdup(ctx->shell_command)))
+		return -ENOMEM;
+	r = plan_command(argv, plan->shell, plan->shell_command, plan);
 	if (r < 0)
 		return r;
 	plan->workdir = strdup(ctx->workdir ? ctx->workdir : "/");
@@ -712,17 +711,57 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	}
 	struct env_opts opts = {
 		.generic = !nixos,
-		.shell = shell,
+		.shell = plan->shell,
 		.locale_archive = locale,
 		.keep = ctx->env_keep,
 		.set = ctx->env_set,
 	};
-	r = env_build(host_env, &opts, &plan->envp);
-	if (r < 0)
-		return r;
+	return env_build(host_env, &opts, &plan->envp);
+}
 
+int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
+	       struct enter_plan **ret, struct enter_error **err)
+{
+	_cleanup_(plan_freep) struct enter_plan *plan = NULL;
+	struct enter_error *failure = NULL;
+	int r;
+
+	plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return error_set(err, ENOMEM, "plan", NULL, NULL, NULL);
+	plan->ctx = ctx;
+	r = plan_fill(ctx, argv, host_env, check, plan, &failure);
+	if (r < 0 && !failure)
+		r = error_set(&failure, -r, "plan", NULL, NULL, NULL);
+	if (r < 0) {
+		/* The plan up to the step that would fail, printed with the
+		 * error by a --dry-run; never run. */
+		plan->failure = strdup_or_null(enter_error_message(failure));
+		if (err && !*err)
+			*err = TAKE_PTR(failure);
+		enter_error_free(failure);
+		if (!check && plan->failure)
+			*ret = TAKE_PTR(plan);
+		return r;
+	}
 	*ret = TAKE_PTR(plan);
 	return 0;
+}
+
+_public_ int enter_plan_set_command(struct enter_plan *plan, char *const argv[])
+{
+	_cleanup_strv_ char **saved = NULL;
+	int r;
+
+	if (!plan || plan->failure || !plan->shell)
+		return -EINVAL;
+	saved = TAKE_PTR(plan->argv);
+	r = plan_command(argv, plan->shell, plan->shell_command, plan);
+	if (r < 0) {
+		strv_free(plan->argv);
+		plan->argv = TAKE_PTR(saved);
+	}
+	return r;
 }
 
 static void attr_words(struct buf *b, uint64_t attr, bool json)
@@ -807,6 +846,10 @@ static void format_text(struct buf *b, const struct enter_plan *plan)
 {
 	for (size_t i = 0; i < plan->n_steps; i++)
 		format_step_text(b, &plan->steps[i], plan);
+	if (plan->failure) {
+		buf_printf(b, "failed    %s\n", plan->failure);
+		return;
+	}
 	buf_printf(b, "exec     ");
 	for (char **a = plan->argv; *a; a++)
 		buf_printf(b, " %s", *a);
@@ -853,7 +896,13 @@ static void format_json(struct buf *b, const struct enter_plan *plan)
 		buf_json_member(b, ", ", "origin", s->origin);
 		buf_printf(b, "}");
 	}
-	buf_printf(b, "\n  ],\n  \"command\": ");
+	buf_printf(b, "\n  ],\n  \"error\": ");
+	buf_json_string(b, plan->failure);
+	if (plan->failure) {
+		buf_printf(b, "\n}\n");
+		return;
+	}
+	buf_printf(b, ",\n  \"command\": ");
 	format_strv_json(b, plan->argv);
 	buf_json_member(b, ",\n  ", "workdir", plan->workdir);
 	buf_printf(b, ",\n  \"environment\": ");

@@ -224,11 +224,9 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 	return 0;
 }
 
-_public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
-		       struct enter_error **err)
+_public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan, int *status,
+			    struct enter_error **err)
 {
-	extern char **environ;
-	struct enter_plan *plan = NULL;
 	struct enter_error *ignored = NULL;
 	struct signalfd_siginfo si;
 	struct sigaction chld, chld_waitable;
@@ -239,14 +237,19 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 	/* Without an error object a failure would look like an exit status. */
 	if (!err)
 		err = &ignored;
-	if (!ctx || !status)
-		return error_set(err, EINVAL, "run", NULL, NULL, NULL);
-	r = plan_build(ctx, argv, environ, false, &plan, err);
-	if (r >= 0 && (plan->flags & ENTER_HARDENED))
+	if (!ctx || !plan || plan->ctx != ctx || !status) {
+		r = error_set(err, EINVAL, "run", NULL, NULL, NULL);
+		goto out_err;
+	}
+	if (plan->failure) {
+		r = error_set(err, ECANCELED, "run", NULL, NULL, "the plan would fail: %s",
+			      plan->failure);
+		goto out_err;
+	}
+	if (plan->flags & ENTER_HARDENED) {
 		r = hardened_load(err);
-	if (r < 0) {
-		plan_free(plan);
-		return r;
+		if (r < 0)
+			goto out_err;
 	}
 
 	/* With SIGCHLD ignored (which survives exec: a parent that never
@@ -284,6 +287,28 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 out:
 	if (chld_changed)
 		(void)sigaction(SIGCHLD, &chld, NULL);
+out_err:
+	enter_error_free(ignored);
+	return r;
+}
+
+_public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
+		       struct enter_error **err)
+{
+	extern char **environ;
+	struct enter_plan *plan = NULL;
+	struct enter_error *ignored = NULL;
+	int r;
+
+	if (!err)
+		err = &ignored;
+	if (!ctx || !status) {
+		r = error_set(err, EINVAL, "run", NULL, NULL, NULL);
+	} else {
+		r = plan_build(ctx, argv, environ, false, &plan, err);
+		if (r >= 0)
+			r = enter_run_plan(ctx, plan, status, err);
+	}
 	plan_free(plan);
 	enter_error_free(ignored);
 	return r;

@@ -118,6 +118,11 @@ int xasprintf(char **ret, const char *fmt, ...)
 	return n;
 }
 
+char *strdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

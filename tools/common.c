@@ -109,25 +109,33 @@ void log_to_stderr(void *userdata, enum enter_log_level level, const char *msg)
 	}
 }
 
-int print_plan(struct enter_ctx *ctx, char *const argv[], bool json)
+int print_plan(const struct enter_plan *plan, bool json)
 {
-	struct enter_error *err = NULL;
-	struct enter_plan *plan = NULL;
 	char *text = NULL;
-	int r;
 
-	r = enter_plan(ctx, argv, &plan, &err);
-	if (r < 0)
-		return report_error(err);
-	r = enter_plan_format(plan, json ? ENTER_FORMAT_JSON : ENTER_FORMAT_TEXT, &text);
-	enter_plan_free(plan);
-	if (r < 0) {
+	if (enter_plan_format(plan, json ? ENTER_FORMAT_JSON : ENTER_FORMAT_TEXT, &text) < 0) {
 		fprintf(stderr, "%s: out of memory\n", program_name);
 		return EXIT_ENTER_FAILED;
 	}
 	fputs(text, stdout);
 	free(text);
 	return fflush(stdout) == 0 ? 0 : EXIT_ENTER_FAILED;
+}
+
+struct enter_plan *plan_or_report(struct enter_ctx *ctx, const struct settings *s,
+				  char *const argv[], int *ret_code)
+{
+	struct enter_error *err = NULL;
+	struct enter_plan *plan = NULL;
+
+	if (enter_plan(ctx, argv, &plan, &err) == 0)
+		return plan;
+	/* How far a run would get, then why it would stop there. */
+	if (plan && s->dry_run)
+		(void)print_plan(plan, s->json);
+	enter_plan_free(plan);
+	*ret_code = report_error(err);
+	return NULL;
 }
 
 /* --check on a ROOT enter cannot open: a report with that one problem. */
@@ -479,29 +487,25 @@ static void print_json_result(const char *display, int status, long before, long
 	printf("}\n");
 }
 
-int run_inner(struct enter_ctx *ctx, const struct settings *s, char *const argv[],
-	      const char *display)
+int run_inner(struct enter_ctx *ctx, const struct settings *s, struct enter_plan *plan,
+	      char *const argv[], const char *display)
 {
 	struct enter_error *err = NULL;
-	struct enter_plan *plan = NULL;
 	long before, after;
 	int status = 0, r;
 
+	r = enter_plan_set_command(plan, argv);
+	if (r < 0)
+		return report_usage("the command: %s", strerror_lower(-r));
 	if (s->dry_run) {
-		r = print_plan(ctx, argv, s->json);
+		r = print_plan(plan, s->json);
 		if (r == 0 && !s->json)
 			printf("command: %s\n", display);
 		return r;
 	}
-	/* The plan first: what is known to fail (no /boot, not NixOS) fails
-	 * before the line saying that the tool runs. */
-	r = enter_plan(ctx, argv, &plan, &err);
-	if (r < 0)
-		return report_error(err);
-	enter_plan_free(plan);
 	fprintf(stderr, "%s: running %s\n", program_name, display);
 	before = enter_system_generation(ctx);
-	if (enter_run(ctx, argv, &status, &err) < 0)
+	if (enter_run_plan(ctx, plan, &status, &err) < 0)
 		return report_error(err);
 	after = enter_system_generation(ctx);
 	if (before >= 0 && after >= 0 && after != before)

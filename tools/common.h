@@ -85,17 +85,22 @@ const char *strerror_lower(int errnum);
 int report_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The log callback of the three programs. */
 void log_to_stderr(void *userdata, enum enter_log_level level, const char *msg);
-/* Prints the plan of @ctx for @argv as text or JSON; returns the exit code. */
-int print_plan(struct enter_ctx *ctx, char *const argv[], bool json);
-
+/* Prints @plan as text or JSON; returns the exit code. */
+int print_plan(const struct enter_plan *plan, bool json);
+/* The plan of @ctx for @argv, made once: what is printed and run.  NULL
+ * after printing why not (and, with --dry-run, the plan up to the step that
+ * would fail), the exit code in *@ret_code. */
+struct enter_plan *plan_or_report(struct enter_ctx *ctx, const struct settings *s,
+				  char *const argv[], int *ret_code);
 /* Prints the report of enter_check(); returns 0, 1 on a problem, 125 on failure. */
 int print_check(struct enter_ctx *ctx, bool json);
 
-/* enter-rebuild and enter-deploy: run @argv inside (or print the plan and
- * "command: @display" with --dry-run), then a summary: the generation before
- * and after, the status; with --json a result object on stdout. */
-int run_inner(struct enter_ctx *ctx, const struct settings *s, char *const argv[],
-	      const char *display);
+/* enter-rebuild and enter-deploy: @argv as the command of @plan, run (or,
+ * with --dry-run, the plan printed with "command: @display"), then a
+ * summary: the generation before and after, the status; with --json a
+ * result object on stdout. */
+int run_inner(struct enter_ctx *ctx, const struct settings *s, struct enter_plan *plan,
+	      char *const argv[], const char *display);
 /* "a b c", to free */
 char *join_words(char *const words[]);
 /* The `sh -c` script around the tool inside: says when the target has no

@@ -41,29 +41,16 @@ static const char script[] =
 	" s=$(cat /run/enter/status);"
 	" if [ \"$s\" != 0 ] && grep -q allowLocalDeployment /run/enter/colmena.log; then"
 	" echo \"$0: colmena refuses to deploy locally: set deployment.allowLocalDeployment"
-	" = true; in the options of node $ENTER_NODE\" >&2; fi;"
+	" = true; in the options of node $3\" >&2; fi;"
 	" (exit $s)";
 
-static char *node_or_hostname(struct enter_ctx *ctx, const struct settings *s, int *ret_code)
+/* --node NAME, else the hostname the plan gives the target. */
+static char *node_or_hostname(const struct settings *s, const struct enter_plan *plan)
 {
-	struct enter_error *err = NULL;
-	struct enter_plan *plan = NULL;
-	char *name;
-
 	for (size_t i = 0; i < s->n_uses; i++)
-		if (s->uses[i].c == OPT_NODE && !s->uses[i].arg[0]) {
-			*ret_code = report_usage("--node: an empty name");
-			return NULL;
-		} else if (s->uses[i].c == OPT_NODE) {
+		if (s->uses[i].c == OPT_NODE)
 			return strdup(s->uses[i].arg);
-		}
-	if (enter_plan(ctx, NULL, &plan, &err) < 0) {
-		*ret_code = report_error(err);
-		return NULL;
-	}
-	name = strdup(enter_plan_hostname(plan));
-	enter_plan_free(plan);
-	return name;
+	return strdup(enter_plan_hostname(plan));
 }
 
 /* Is colmena's hive (hive.nix or flake.nix) in @dir?  0, or an errno when
@@ -115,6 +102,7 @@ static int deploy(const struct settings *s)
 {
 	const char *goal = s->n_args ? s->args[0] : "boot";
 	char *node = NULL, *full = NULL, *shown = NULL;
+	struct enter_plan *plan = NULL;
 	struct enter_ctx *ctx;
 	unsigned flags = 0;
 	bool known = false;
@@ -128,6 +116,9 @@ static int deploy(const struct settings *s)
 		return report_usage("unknown goal '%s'", goal);
 	if (s->command)
 		return report_usage("no command is taken after --");
+	for (size_t i = 0; i < s->n_uses; i++)
+		if (s->uses[i].c == OPT_NODE && !s->uses[i].arg[0])
+			return report_usage("--node: an empty name");
 
 	ctx = context_for(s, &r);
 	if (!ctx)
@@ -139,10 +130,10 @@ static int deploy(const struct settings *s)
 		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
 	if (r == 0)
 		r = bind_hive(ctx, s);
-	if (r == 0 && !(node = node_or_hostname(ctx, s, &r)))
-		r = r ? r : report_usage("out of memory");
 	if (r == 0)
-		r = setter_result(enter_set_env(ctx, "ENTER_NODE", node), "--node", node);
+		plan = plan_or_report(ctx, s, NULL, &r);
+	if (r == 0 && !(node = node_or_hostname(s, plan)))
+		r = report_usage("out of memory");
 	if (r == 0 && (!(full = inner_script("colmena", script)) ||
 		       asprintf(&shown, "colmena apply-local --node %s %s", node, goal) < 0))
 		r = report_usage("out of memory");
@@ -151,11 +142,12 @@ static int deploy(const struct settings *s)
 				"apply-local", "--node", node, (char *)goal,
 				NULL};
 
-		r = run_inner(ctx, s, argv, shown);
+		r = run_inner(ctx, s, plan, argv, shown);
 	}
 	free(full);
 	free(shown);
 	free(node);
+	enter_plan_free(plan);
 	enter_free(ctx);
 	return r;
 }

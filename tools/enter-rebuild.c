@@ -38,34 +38,18 @@ static bool known_action(const char *a)
 	return false;
 }
 
-/* The hostname enter gives the target: the default flake attribute. */
-static char *target_hostname(struct enter_ctx *ctx, int *ret_code)
-{
-	struct enter_error *err = NULL;
-	struct enter_plan *plan = NULL;
-	char *name;
-
-	if (enter_plan(ctx, NULL, &plan, &err) < 0) {
-		*ret_code = report_error(err);
-		return NULL;
-	}
-	name = strdup(enter_plan_hostname(plan));
-	enter_plan_free(plan);
-	if (!name)
-		*ret_code = report_usage("out of memory");
-	return name;
-}
-
 /* A flake reference nix reads as a path: absolute, or starting with a dot. */
 static bool is_path(const char *ref)
 {
 	return ref[0] == '/' || ref[0] == '.';
 }
 
-/* "DIR#ATTR" with DIR on this system: bound in, and named by its path inside. */
-static char *flake_argument(struct enter_ctx *ctx, const char *ref, int *ret_code)
+/* The DIR of "DIR#ATTR" as nixos-rebuild inside sees it: a DIR on this
+ * system is bound in, at FLAKE_DIR.  NULL after printing why not. */
+static char *flake_dir(struct enter_ctx *ctx, const char *ref, int *ret_code)
 {
-	char *hash = strchr(ref, '#'), *dir, *host_dir, *attr = NULL, *result = NULL;
+	const char *hash = strchr(ref, '#');
+	char *dir, *host_dir;
 	struct stat st;
 
 	dir = hash ? strndup(ref, hash - ref) : strdup(ref);
@@ -83,34 +67,35 @@ static char *flake_argument(struct enter_ctx *ctx, const char *ref, int *ret_cod
 		free(dir);
 		return NULL;
 	}
-	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
-		host_dir = realpath(dir, NULL);
-		*ret_code = host_dir ? setter_result(enter_add_bind(ctx, host_dir, FLAKE_DIR, 0),
-						     "--flake", ref)
-				     : report_usage("--flake %s: cannot resolve", dir);
-		free(host_dir);
-		free(dir);
-		dir = *ret_code ? NULL : strdup(FLAKE_DIR);
-		if (!dir)
-			return NULL;
-	}
-	if (hash && hash[1])
-		attr = strdup(hash + 1);
-	else
-		attr = target_hostname(ctx, ret_code);
-	if (attr && asprintf(&result, "%s#%s", dir, attr) < 0)
-		result = NULL;
-	if (attr && !result)
-		*ret_code = report_usage("out of memory");
-	free(attr);
+	if (!(stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+		return dir;
+	host_dir = realpath(dir, NULL);
+	*ret_code = host_dir ? setter_result(enter_add_bind(ctx, host_dir, FLAKE_DIR, 0), "--flake",
+					     ref)
+			     : report_usage("--flake %s: cannot resolve", dir);
+	free(host_dir);
 	free(dir);
+	return *ret_code ? NULL : strdup(FLAKE_DIR);
+}
+
+/* "DIR#ATTR", ATTR by default the hostname the plan gives the target. */
+static char *flake_argument(const char *dir, const char *ref, const struct enter_plan *plan)
+{
+	const char *hash = strchr(ref, '#');
+	char *result = NULL;
+
+	if (asprintf(&result, "%s#%s", dir,
+		     hash && hash[1] ? hash + 1 : enter_plan_hostname(plan)) < 0)
+		return NULL;
 	return result;
 }
 
 static int rebuild(const struct settings *s)
 {
 	const char *action = s->n_args ? s->args[0] : "boot";
-	char *flake = NULL, *display = NULL, **argv = NULL;
+	char *flake = NULL, *dir = NULL, *display = NULL, **argv = NULL;
+	struct enter_plan *plan = NULL;
+	const char *ref = NULL;
 	struct enter_ctx *ctx;
 	unsigned flags = 0;
 	size_t n = 0, n_extra = 0;
@@ -136,8 +121,16 @@ static int rebuild(const struct settings *s)
 	if (r == 0)
 		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
 	for (size_t i = 0; r == 0 && i < s->n_uses; i++)
-		if (s->uses[i].c == OPT_FLAKE && !(flake = flake_argument(ctx, s->uses[i].arg, &r)))
-			r = r ? r : 125;
+		if (s->uses[i].c == OPT_FLAKE) {
+			ref = s->uses[i].arg;
+			free(dir);
+			if (!(dir = flake_dir(ctx, ref, &r)))
+				r = r ? r : 125;
+		}
+	if (r == 0)
+		plan = plan_or_report(ctx, s, NULL, &r);
+	if (r == 0 && dir && !(flake = flake_argument(dir, ref, plan)))
+		r = report_usage("out of memory");
 
 	while (s->command && s->command[n_extra])
 		n_extra++;
@@ -167,7 +160,7 @@ static int rebuild(const struct settings *s)
 		if (asprintf(&shown, "nixos-rebuild %s", display) < 0)
 			r = report_usage("out of memory");
 		else
-			r = run_inner(ctx, s, argv, shown);
+			r = run_inner(ctx, s, plan, argv, shown);
 		free(shown);
 	}
 	if (argv)
@@ -175,6 +168,8 @@ static int rebuild(const struct settings *s)
 	free(argv);
 	free(display);
 	free(flake);
+	free(dir);
+	enter_plan_free(plan);
 	enter_free(ctx);
 	return r;
 }

@@ -33,6 +33,7 @@ static const struct option options[] = {
 static int enter_with(const struct settings *s)
 {
 	struct enter_error *err = NULL;
+	struct enter_plan *plan = NULL;
 	struct enter_ctx *ctx;
 	unsigned flags = 0;
 	int r = 0, status = 0;
@@ -61,10 +62,11 @@ static int enter_with(const struct settings *s)
 		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
 	if (r == 0 && s->check)
 		r = print_check(ctx, s->json);
-	else if (r == 0 && s->dry_run)
-		r = print_plan(ctx, s->command, s->json);
-	else if (r == 0)
-		r = enter_run(ctx, s->command, &status, &err) < 0 ? report_error(err) : status;
+	else if (r == 0 && (plan = plan_or_report(ctx, s, s->command, &r)) && s->dry_run)
+		r = print_plan(plan, s->json);
+	else if (plan)
+		r = enter_run_plan(ctx, plan, &status, &err) < 0 ? report_error(err) : status;
+	enter_plan_free(plan);
 	enter_free(ctx);
 	return r;
 }

@@ -114,6 +114,14 @@ refused_by_colmena() {
 
 # --- the default: boot, node from the target's hostname, hive in .
 
+# The target's fstab is read once per run: the plan made once is what is
+# printed, checked and run.
+new_target fstab-once
+fstab_reads "$DEPLOY" "$R" --hive "$HIVE"
+D="fstab read once"
+ran "$D" "apply-local --node fixturehost boot"
+expect_eq "$D: the target's fstab opened once" 1 "$FSTAB_READS"
+
 new_target default
 run_cmd env -C "$HIVE" "$DEPLOY" "$R"
 D="boot, node and hive by default, stdin /dev/null"

@@ -49,6 +49,26 @@ run_cmd "$ENTER" "$B" --dry-run
 expect_contains "--dry-run: a free-space check with /boot mounted" "$OUT" "free space on /boot"
 umount "$B/boot"
 
+# A plan that would fail is printed up to the failing step, with its
+# error, and exits 125; the error is also enter's one line on stderr.
+F=$T/boot-missing
+make_root "$F"
+echo 'UUID=0000-DEAD /boot vfat defaults 0 2' >"$F/etc/fstab"
+run_cmd "$ENTER" "$F" --dry-run
+expect_eq "--dry-run, /boot source missing: exit 125" 125 "$STATUS"
+expect_match "--dry-run, /boot source missing: the steps before it are printed" "$OUT" \
+	'^mkdir +/dev '
+expect_match "--dry-run, /boot source missing: the last line names the failing step" \
+	"$(tail -n1 <<<"$OUT")" '^failed +mount /boot \(UUID=0000-DEAD from .*/etc/fstab line 1\): '
+expect_not_contains "--dry-run, /boot source missing: no exec line" "$OUT" "exec "
+expect_match "--dry-run, /boot source missing: one line on stderr" "$ERR" '^enter: mount /boot \(UUID=0000-DEAD'
+run_cmd "$ENTER" "$F" --dry-run --json
+expect_eq "--dry-run --json, /boot source missing: exit 125" 125 "$STATUS"
+expect_match "--dry-run --json, /boot source missing: .error names the step" \
+	"$(jq -r .error "$T/stdout" 2>&1)" '^mount /boot \(UUID=0000-DEAD'
+expect_eq "--dry-run --json, /boot source missing: .steps are there" true \
+	"$(jq '.steps | length > 0' "$T/stdout" 2>&1)"
+
 run_cmd "$ENTER" --tmpfs-tmp --dry-run "$R"
 expect_ok "--dry-run --tmpfs-tmp exits 0"
 expect_match "--dry-run --tmpfs-tmp: a line names tmpfs" "$OUT" tmpfs

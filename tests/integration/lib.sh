@@ -317,6 +317,17 @@ check_superopts() {
 	fi
 }
 
+# fstab_reads CMD...: run CMD (see run_cmd) under strace; FSTAB_READS is how
+# often enter opened a target's /etc/fstab (with openat2, in-root: the
+# target's own programs do not use it). LeakSanitizer cannot run under
+# ptrace: off for this run.
+# shellcheck disable=SC2034 # a result for the tests
+fstab_reads() {
+	run_cmd env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -qq -e trace=openat2 -o "$T/openat2.log" "$@"
+	FSTAB_READS=$(grep -cE 'openat2\([^,]*, "/?etc/fstab"' "$T/openat2.log" || true)
+}
+
 # ---------------------------------------------------------------- assertions
 
 # expect_status N CMD...: run CMD (see run_cmd), check its exit status is N.

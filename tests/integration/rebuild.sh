@@ -95,6 +95,18 @@ not_warned() {
 	fi
 }
 
+# --- the target's fstab is read once per run: the plan made once is what
+# is printed, checked and run
+
+new_target fstab-once
+fstab_reads "$REBUILD" "$R" --flake "$FLAKE"
+D="fstab read once"
+ran "$D" "boot --flake $IN_FLAKE#fixturehost"
+expect_eq "$D: boot --flake DIR: the target's fstab opened once" 1 "$FSTAB_READS"
+new_target fstab-once-dry-run
+fstab_reads "$REBUILD" "$R" --flake "$FLAKE" --dry-run
+expect_eq "$D: --dry-run: the target's fstab opened once" 1 "$FSTAB_READS"
+
 # --- the default: boot, attribute from the target's hostname
 
 new_target default

@@ -148,8 +148,10 @@ static void build_fails(int errnum, int exit_code, const char *message)
 	int r = plan_build(ctx, NULL, host_env, false, &plan, &err);
 
 	cr_assert_eq(r, -errnum, "plan_build: %d, expected %d", r, -errnum);
-	cr_expect_null(plan);
 	cr_assert_not_null(err);
+	/* The plan up to the failing step, for --dry-run, with the error. */
+	cr_assert_not_null(plan);
+	cr_expect_str_eq(plan->failure, enter_error_message(err));
 	cr_expect_eq(enter_error_errno(err), errnum);
 	cr_expect_eq(enter_error_exit_code(err), exit_code);
 	if (message)
@@ -611,7 +613,8 @@ Test(plan, hostile_api_directories)
 			make_file(cases[i].name, "");
 		r = plan_build(ctx, NULL, host_env, false, &p, &e);
 		cr_expect_eq(r, -cases[i].errnum, "%s: %d", cases[i].message, r);
-		cr_expect_null(p);
+		cr_expect(p && streq(p->failure, cases[i].message), "%s: the plan's failure: %s",
+			  cases[i].message, p ? p->failure : "no plan");
 		if (e) {
 			cr_expect_str_eq(enter_error_message(e), cases[i].message);
 			cr_expect_str_eq(enter_error_step(e), "resolve");
@@ -880,4 +883,62 @@ Test(plan, every_step_kind_has_a_name)
 Test(plan, plan_free_null)
 {
 	cr_expect_null(plan_free(NULL));
+}
+
+Test(plan, set_command_after_planning)
+{
+	char *argv[] = {"/bin/busybox", "echo", "testhost", NULL};
+	_cleanup_free_ char *text = NULL;
+
+	build(NULL);
+	cr_assert_eq(enter_plan_set_command(plan, argv), 0);
+	cr_expect_str_eq(plan->argv[0], "/bin/busybox");
+	cr_expect_str_eq(plan->argv[2], "testhost");
+	cr_expect_null(plan->argv[3]);
+	cr_assert_eq(enter_plan_format(plan, ENTER_FORMAT_TEXT, &text), 0);
+	cr_expect_not_null(strstr(text, "exec      /bin/busybox echo testhost\n"), "%s", text);
+	/* NULL: the login shell again. */
+	cr_assert_eq(enter_plan_set_command(plan, NULL), 0);
+	cr_expect_str_eq(plan->argv[0], BASH);
+	cr_expect_str_eq(plan->argv[1], "--login");
+	cr_expect_eq(enter_plan_set_command(NULL, argv), -EINVAL);
+}
+
+Test(plan, failed_plan_is_printed_with_its_error_and_not_run)
+{
+	_cleanup_free_ char *text = NULL, *json = NULL;
+	int status = -1;
+
+	make_link("/", "dev");
+	cr_assert_lt(plan_build(ctx, NULL, host_env, false, &plan, &err), 0);
+	cr_assert_not_null(plan);
+	cr_assert_eq(enter_plan_format(plan, ENTER_FORMAT_TEXT, &text), 0);
+	cr_expect_not_null(
+		strstr(text, "failed    resolve /dev: is a symlink, refusing to mount over it\n"),
+		"%s", text);
+	cr_expect_null(strstr(text, "exec "), "%s", text);
+	cr_assert_eq(enter_plan_format(plan, ENTER_FORMAT_JSON, &json), 0);
+	cr_expect_not_null(
+		strstr(json,
+		       "\"error\": \"resolve /dev: is a symlink, refusing to mount over it\""),
+		"%s", json);
+	enter_error_free(err);
+	err = NULL;
+	cr_expect_eq(enter_run_plan(ctx, plan, &status, &err), -ECANCELED);
+	cr_expect_eq(status, -1);
+	cr_expect_not_null(err);
+	cr_expect_eq(enter_plan_set_command(plan, NULL), -EINVAL);
+}
+
+Test(plan, run_plan_of_another_context_is_refused)
+{
+	struct enter_ctx *other = enter_new(root, NULL);
+	int status = -1;
+
+	cr_assert_not_null(other);
+	build(NULL);
+	cr_expect_eq(enter_run_plan(other, plan, &status, &err), -EINVAL);
+	cr_expect_not_null(err);
+	cr_expect_eq(status, -1);
+	enter_free(other);
 }
