@@ -81,40 +81,42 @@ static char *describe(const char *path, int status, int error, char *buf, size_t
 	return buf;
 }
 
-int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct enter_error **err)
+static int run_tmpfiles(struct enter_ctx *ctx, const struct enter_plan *plan, const struct step *s,
+			struct enter_error **err)
 {
-	const struct step *s = NULL;
+	char *tmpfiles[] = {s->source, "--create", "--remove", "-E", NULL};
 	char why[320];
 	int status, error, r;
 
-	for (size_t i = 0; i < plan->n_steps; i++)
-		if (plan->steps[i].kind == STEP_ACTIVATE)
-			s = &plan->steps[i];
-	if (!s)
-		return 0;
+	r = run_and_wait(plan, tmpfiles, &status, &error);
+	if (r < 0)
+		return error_set(err, -r, "activate", s->source, NULL, NULL);
+	/* Like nixos-enter: tmpfiles reports partial failures often; warn only. */
+	if (status != 0 || error)
+		log_msg(ctx, ENTER_LOG_WARNING, "%s %s", s->source,
+			describe(s->source, status, error, why, sizeof(why)));
+	return 0;
+}
 
+int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, const struct step *s,
+		 struct enter_error **err)
+{
 	char *activate[] = {s->source, NULL};
+	char why[320];
+	int status, error, r;
+
+	if (s->kind == STEP_TMPFILES)
+		return run_tmpfiles(ctx, plan, s, err);
 	r = run_and_wait(plan, activate, &status, &error);
 	if (r < 0)
 		return error_set(err, -r, "activate", s->source, NULL, NULL);
-	if (status != 0 || error) {
-		describe(s->source, status, error, why, sizeof(why));
-		if (plan->flags & ENTER_STRICT)
-			return error_set(err, error ? error : EIO, "activate", s->source,
-					 "--strict", "%s", why);
-		log_msg(ctx, ENTER_LOG_WARNING, "activation %s %s; going on (--strict stops here)",
-			s->source, why);
-	}
-
-	if (!plan->tmpfiles)
+	if (status == 0 && !error)
 		return 0;
-	char *tmpfiles[] = {plan->tmpfiles, "--create", "--remove", "-E", NULL};
-	r = run_and_wait(plan, tmpfiles, &status, &error);
-	if (r < 0)
-		return error_set(err, -r, "activate", plan->tmpfiles, NULL, NULL);
-	/* Like nixos-enter: tmpfiles reports partial failures often; warn only. */
-	if (status != 0 || error)
-		log_msg(ctx, ENTER_LOG_WARNING, "%s %s", plan->tmpfiles,
-			describe(plan->tmpfiles, status, error, why, sizeof(why)));
+	describe(s->source, status, error, why, sizeof(why));
+	if (plan->flags & ENTER_STRICT)
+		return error_set(err, error ? error : EIO, "activate", s->source, "--strict", "%s",
+				 why);
+	log_msg(ctx, ENTER_LOG_WARNING, "activation %s %s; going on (--strict stops here)",
+		s->source, why);
 	return 0;
 }

@@ -52,9 +52,7 @@ _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 	}
 	ctx->root = TAKE_PTR(canonical);
 	ctx->root_fd = fd;
-	ctx->report_fd = -1;
 	ctx->log_level = ENTER_LOG_INFO;
-	ctx->pty_sock = -1;
 	ctx->boot = ENTER_BOOT_AUTO;
 	ctx->boot_min_free = 64ull << 20;
 	return ctx;

@@ -20,26 +20,6 @@
 
 #include "internal.h"
 
-int signal_reset_all(void)
-{
-	struct sigaction sa = {.sa_handler = SIG_DFL};
-	/* SIG_DFL, no flags, an empty mask: all zero in every architecture's
-	 * struct kernel_sigaction. */
-	static const unsigned long kernel_dfl[8];
-	sigset_t none;
-
-	for (int sig = 1; sig < NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		/* glibc refuses its own 32 and 33 (EINVAL), and one the caller
-		 * ignored would stay ignored across exec. */
-		if (sigaction(sig, &sa, NULL) < 0)
-			(void)syscall(SYS_rt_sigaction, sig, kernel_dfl, NULL, sizeof(uint64_t));
-	}
-	sigemptyset(&none);
-	return sigprocmask(SIG_SETMASK, &none, NULL) < 0 ? -errno : 0;
-}
-
 int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_error **err)
 {
 	extern char **environ;
@@ -112,97 +92,6 @@ static int command_main(void *data)
 	fail(c->report_fd, err);
 }
 
-static int hand_over_terminal(struct enter_ctx *ctx, struct enter_error **err)
-{
-	_cleanup_close_ int master = -1;
-	int r;
-
-	r = pty_open_inside(ctx->tty_fds, &master, err);
-	if (r < 0)
-		return r;
-	r = pty_send_fd(ctx->pty_sock, master);
-	if (r < 0)
-		return error_set(err, -r, "pty", "/dev/ptmx", NULL, "passing the terminal: %s",
-				 errtext(-r));
-	closep(&ctx->pty_sock);
-	return 0;
-}
-
-/* A line for the steps that can take a while (a disk to mount, the
- * target's activation), for a human watching: ENTER_LOG_INFO. */
-static void progress(struct enter_ctx *ctx, const struct step *s)
-{
-	switch (s->kind) {
-	case STEP_FSTAB:
-		log_msg(ctx, ENTER_LOG_INFO, "mounting %s: %s (%s)", s->target, s->source,
-			s->origin);
-		break;
-	case STEP_ACTIVATE:
-		log_msg(ctx, ENTER_LOG_INFO, "activating %s", s->target);
-		break;
-	case STEP_ROOT:
-	case STEP_MKDIR:
-	case STEP_PROC:
-	case STEP_TMPFS:
-	case STEP_DEVPTS:
-	case STEP_BIND:
-	case STEP_BOOT_SPACE:
-	case STEP_HOSTNAME:
-	case STEP_PIVOT:
-	case STEP_RESOLV:
-		log_msg(ctx, ENTER_LOG_DEBUG, "%s %s", step_kind_name(s->kind),
-			s->target ? s->target : s->source);
-		break;
-	}
-}
-
-static int build_environment(struct enter_ctx *ctx, const struct enter_plan *plan,
-			     struct enter_error **err)
-{
-	struct exec_state st = {.root_fd = -1, .resolv_fd = -1};
-	int r;
-
-	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
-		return error_set(err, errno, "unshare", NULL, NULL, NULL);
-	/* Nothing we mount may propagate back to the host. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return error_set(err, errno, "mount", "/", "making the namespace private", NULL);
-	r = mount_prepare_resolv(plan, &st, err);
-	for (size_t i = 0; r >= 0 && i < plan->n_steps; i++) {
-		const struct step *s = &plan->steps[i];
-
-		progress(ctx, s);
-		if (s->kind == STEP_ACTIVATE)
-			r = activate_run(ctx, plan, err);
-		else
-			r = mount_step(ctx, s, &st, err);
-		/* Before activation: target code never gets the caller's terminal. */
-		if (r >= 0 && s->kind == STEP_PIVOT && ctx->pty_sock >= 0)
-			r = hand_over_terminal(ctx, err);
-		/* ROOT as the host sees it: /proc/1/fd/N/.. would lead out. */
-		if (r >= 0 && s->kind == STEP_PIVOT)
-			closep(&ctx->root_fd);
-	}
-	closep(&st.root_fd);
-	closep(&st.resolv_fd);
-	return r;
-}
-
-static int exit_code(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return 125;
-}
-
-/* The signals that stop a run: TERM, HUP, INT, QUIT. */
-static bool is_stop_signal(int sig)
-{
-	return sig == SIGTERM || sig == SIGHUP || sig == SIGINT || sig == SIGQUIT;
-}
-
 /* Forwarded signals and SIGCHLD arrive on a signalfd; the command's exit
  * ends the loop. */
 static int supervise(pid_t command, int sfd)
@@ -234,7 +123,7 @@ static int supervise(pid_t command, int sfd)
 			if (pid <= 0)
 				break;
 			if (pid == command)
-				return exit_code(st);
+				return exit_status_of(st);
 		}
 	}
 }
@@ -260,14 +149,13 @@ static void ignore_signal(int sig)
 	(void)sig;
 }
 
-_Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, int report_fd,
-			 int life_fd)
+_Noreturn void init_main(struct enter_ctx *ctx, struct run *run)
 {
-	static const int forwarded[] = {SIGTERM, SIGHUP,  SIGINT,   SIGQUIT,
-					SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
+	const struct enter_plan *plan = run->plan;
 	struct sigaction sa = {.sa_handler = ignore_signal};
 	struct enter_error *err = NULL;
-	struct pollfd pfd = {.fd = life_fd, .events = POLLIN};
+	struct pollfd pfd = {.fd = run->life_fd, .events = POLLIN};
+	int report_fd = run->report_fd;
 	sigset_t mask;
 	pid_t pid;
 	int sfd, code;
@@ -284,21 +172,23 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 		error_set(&err, errno, "poll", NULL, "the caller's life pipe", NULL);
 		fail(report_fd, err);
 	}
-	ctx->report_fd = report_fd;
+	/* Log lines of pid 1 go to the caller's callback, through the pipe. */
+	ctx->log_fn = report_log_to_fd;
+	ctx->log_userdata = &run->report_fd;
 	/* Target code (activation, the command) can read /proc/1/fd: pid 1
 	 * keeps none of the caller's fds but those to preserve, which the
 	 * command gets anyway. */
-	int keep[] = {report_fd, ctx->root_fd, ctx->pty_sock};
+	int keep[] = {report_fd, ctx->root_fd, run->pty_sock};
 
 	close_all_except(3 + ctx->preserve_fds, keep, ELEMENTSOF(keep));
 
 	/* Pid 1 only receives signals it has a handler for; they stay blocked
 	 * (since the caller's fork) and are read from the signalfd. */
-	sigemptyset(&mask);
-	for (size_t i = 0; i < ELEMENTSOF(forwarded); i++) {
-		sigaddset(&mask, forwarded[i]);
-		(void)sigaction(forwarded[i], &sa, NULL);
-	}
+	signal_set_forwarded(&mask);
+	sigaddset(&mask, SIGCHLD);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&mask, sig) == 1)
+			(void)sigaction(sig, &sa, NULL);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
 		error_set(&err, errno, "sigprocmask", NULL, NULL, NULL);
 		fail(report_fd, err);
@@ -309,13 +199,15 @@ _Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, i
 		fail(report_fd, err);
 	}
 
-	if (build_environment(ctx, plan, &err) < 0)
+	if (setup_run_steps(ctx, run, &err) < 0)
 		fail(report_fd, err);
 	stop_if_asked();
 
 	struct command command = {
 		.plan = plan,
-		.tty_fds = ctx->pty_sock < 0 ? ctx->tty_fds : 0,
+		/* Without a pty of its own (none was asked for, or it is
+		 * relayed), the command gets pid 1's fds as they are. */
+		.tty_fds = run->pty_sock < 0 ? plan->tty_fds : 0,
 		.report_fd = report_fd,
 	};
 

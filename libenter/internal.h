@@ -4,6 +4,7 @@
 #define LIBENTER_INTERNAL_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -168,6 +169,7 @@ bool same_filesystem_family(const char *found, const char *type);
 
 /* plan.c */
 enum step_kind {
+	STEP_NAMESPACES, /* new mount, uts, ipc namespaces; all of it made private */
 	STEP_ROOT,	 /* ROOT bound onto itself, recursively: pivot_root needs a mount */
 	STEP_MKDIR,	 /* create a missing API directory */
 	STEP_PROC,	 /* fresh procfs for the new pid namespace */
@@ -178,8 +180,12 @@ enum step_kind {
 	STEP_BOOT_SPACE, /* warn when /boot has less than --boot-min-free */
 	STEP_HOSTNAME,	 /* sethostname() in the new uts namespace */
 	STEP_PIVOT,	 /* pivot_root into ROOT, chroot where that is impossible */
-	STEP_ACTIVATE,	 /* $system/activate, then systemd-tmpfiles */
-	STEP_RESOLV,	 /* host resolv.conf, read-only, after activation */
+	STEP_TERMINAL,	 /* a pseudo-terminal inside for the command, relayed by the caller */
+	STEP_HARDEN,	 /* seccomp filter, capability drop: for every program started */
+	STEP_ACTIVATE,	 /* $system/activate */
+	STEP_TMPFILES,	 /* systemd-tmpfiles --create --remove -E, when the target has it */
+	STEP_RESOLV,	 /* host resolv.conf, read-only, after activation, at its in-root
+			  * destination */
 };
 
 struct step {
@@ -190,7 +196,10 @@ struct step {
 	char *fs_options; /* "mode=0755", "newinstance,ptmxmode=0666" */
 	uint64_t attr;	  /* MOUNT_ATTR_* */
 	unsigned mode;	  /* STEP_MKDIR */
-	char *origin;	  /* "default", "--bind", "--tmpfs-tmp", ... */
+	unsigned resolve; /* how the target is resolved: RESOLVE_API, or 0 to follow
+			   * symlinks inside ROOT (--bind, --ro-bind destinations) */
+	char *origin;	  /* "--bind", "--tmpfs-tmp", "/mnt/etc/fstab line 7", ...;
+			   * NULL for what enter always does ("default") */
 };
 
 /* What the plan decided for each fstab entry and --boot, for --check. */
@@ -215,6 +224,7 @@ struct enter_plan {
 	char *workdir;	     /* its working directory, inside ROOT */
 	char **envp;	     /* its environment */
 	int preserve_fds;
+	unsigned tty_fds; /* which of 0, 1, 2 were terminals: the command gets a pty */
 	unsigned flags;
 	uint64_t boot_min_free;
 	struct mount_report *mounts;
@@ -246,12 +256,9 @@ struct enter_ctx {
 	char **env_keep; /* grown by strv_append() */
 	size_t n_env_keep;
 	int preserve_fds;
-	enter_log_fn log_fn;
+	enter_log_fn log_fn;		/* in pid 1: one that sends the line to the caller */
 	enum enter_log_level log_level; /* the least important produced */
 	void *log_userdata;
-	int report_fd; /* in the forked child: log records go to the parent */
-	int pty_sock;  /* in the forked child: where the pty master goes, or -1 */
-	unsigned tty_fds;
 };
 
 /* Something that would make entering or a boot-loader install fail. */
@@ -261,29 +268,60 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 struct enter_plan *plan_free(struct enter_plan *plan);
 const char *step_kind_name(enum step_kind kind);
 
-/* mount.c: executes mount steps on fds */
+/* run.c: what a run has that the configuration has not, handed to pid 1 */
+struct run {
+	const struct enter_plan *plan;
+	int report_fd; /* pid 1: records (errors, log lines) to the caller */
+	int pty_sock;  /* pid 1: where the terminal's master goes, or -1 */
+	int life_fd;   /* pid 1: POLLHUP when the caller is gone */
+};
+
+/* ns.c */
+pid_t ns_fork_pid1(struct enter_error **err); /* 0 in pid 1 of a new pid namespace */
+int ns_unshare_private(struct enter_error **err);
+
+/* signals.c */
+extern const int forwarded_signals[];
+extern const size_t n_forwarded_signals;
+void signal_set_forwarded(sigset_t *set);
+bool is_stop_signal(int sig);	 /* TERM, HUP, INT, QUIT: the ones that end a run */
+int exit_status_of(int wstatus); /* its code, 128+N for signal N */
+int signal_reset_all(void);
+
+/* setup.c: pid 1 executes the plan's steps, one switch over their kinds */
+int setup_run_steps(struct enter_ctx *ctx, struct run *run, struct enter_error **err);
+
+/* mount.c: mount steps on fds */
 struct exec_state {
 	int root_fd;   /* the ROOT bind mount once STEP_ROOT ran */
 	int resolv_fd; /* detached clone of the host's resolv.conf, or -1 */
 	bool pivoted;
 };
-int mount_step(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
 	       struct enter_error **err);
+int mount_make_dir(const struct step *s, struct exec_state *st, struct enter_error **err);
+int mount_fresh_at(const struct step *s, struct exec_state *st, struct enter_error **err);
+int mount_devpts(const struct step *s, struct exec_state *st, struct enter_error **err);
+int mount_bind(const struct step *s, struct exec_state *st, struct enter_error **err);
+int mount_filesystem(const struct step *s, struct exec_state *st, struct enter_error **err);
+int mount_check_boot_space(struct enter_ctx *ctx, const struct step *s, struct exec_state *st);
+int mount_pivot(struct enter_ctx *ctx, struct exec_state *st, struct enter_error **err);
 int mount_prepare_resolv(const struct enter_plan *plan, struct exec_state *st,
 			 struct enter_error **err);
+int mount_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+		 struct enter_error **err);
 
-/* activate.c */
-int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, struct enter_error **err);
+/* activate.c: STEP_ACTIVATE and STEP_TMPFILES */
+int activate_run(struct enter_ctx *ctx, const struct enter_plan *plan, const struct step *s,
+		 struct enter_error **err);
 
 /* hardened.c */
 int hardened_load(struct enter_error **err); /* dlopen() libcap, libseccomp */
 int hardened_apply(struct enter_error **err);
 
 /* init.c: pid 1 of the new pid namespace */
-_Noreturn void init_main(struct enter_ctx *ctx, const struct enter_plan *plan, int report_fd,
-			 int life_fd);
+_Noreturn void init_main(struct enter_ctx *ctx, struct run *run);
 int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_error **err);
-int signal_reset_all(void);
 
 /* pty.c: the terminal relay */
 #include <termios.h>
@@ -308,6 +346,8 @@ void pty_relay_stop(struct pty_relay *r);
 /* report.c: records from the child to the parent through a pipe */
 int report_send_error(int fd, const struct enter_error *e);
 int report_send_log(int fd, enum enter_log_level level, const char *msg);
+/* An enter_log_fn for pid 1: the line to the caller, @fd an int * */
+void report_log_to_fd(void *fd, enum enter_log_level level, const char *msg);
 /* Reads what is available; returns 0 at EOF, 1 if more may come, <0 on error. */
 int report_receive(int fd, struct enter_ctx *ctx, struct enter_error **err);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Warnings and debug messages go to the caller's callback, never to stderr.
- * In the forked child they travel to the parent as report records. */
+ * In pid 1 the callback is one that sends them to the caller (init.c). */
 #include <stdarg.h>
 
 #include "internal.h"
@@ -11,7 +11,7 @@ void log_msg(struct enter_ctx *ctx, enum enter_log_level level, const char *fmt,
 	va_list ap;
 	int n;
 
-	if (level > ctx->log_level || (ctx->report_fd < 0 && !ctx->log_fn))
+	if (level > ctx->log_level || !ctx->log_fn)
 		return;
 	va_start(ap, fmt);
 	n = vasprintf(&msg, fmt, ap);
@@ -21,8 +21,5 @@ void log_msg(struct enter_ctx *ctx, enum enter_log_level level, const char *fmt,
 		return;
 	}
 	strip_controls(msg);
-	if (ctx->report_fd >= 0)
-		(void)report_send_log(ctx->report_fd, level, msg);
-	else
-		ctx->log_fn(ctx->log_userdata, level, msg);
+	ctx->log_fn(ctx->log_userdata, level, msg);
 }

@@ -27,37 +27,24 @@ static int attach(int tree_fd, int target_fd)
 	return 0;
 }
 
-static const char *step_detail(const struct step *s)
-{
-	return streq(s->origin, "default") ? NULL : s->origin;
-}
-
 static int step_error(struct enter_error **err, int r, const struct step *s, const char *what)
 {
-	return error_set(err, -r, "mount", s->target, step_detail(s), "%s: %s", what, errtext(-r));
+	return error_set(err, -r, "mount", s->target, s->origin, "%s: %s", what, errtext(-r));
 }
 
 /* Only the administrator's own --bind and --ro-bind destinations may follow
- * a symlink, and only inside ROOT.  API directories and the target's own
- * mount points (fstab, --boot) must be real directories where the mount
- * happens, not only when the plan was made: /boot/efi is looked up again on
- * the ESP just mounted at /boot, which is target data too. */
-static unsigned step_resolve_flags(const struct step *s)
-{
-	if (s->kind == STEP_BIND && (streq(s->origin, "--bind") || streq(s->origin, "--ro-bind")))
-		return 0;
-	return RESOLVE_API;
-}
-
+ * a symlink (s->resolve 0), and only inside ROOT.  API directories and the
+ * target's own mount points (fstab, --boot) must be real directories where
+ * the mount happens, not only when the plan was made: /boot/efi is looked
+ * up again on the ESP just mounted at /boot, which is target data too. */
 static int resolve_target(const struct step *s, struct exec_state *st, int *ret_fd,
 			  struct enter_error **err)
 {
-	int r = resolve_at(st->root_fd, s->target, O_PATH | O_DIRECTORY, step_resolve_flags(s),
-			   ret_fd);
+	int r = resolve_at(st->root_fd, s->target, O_PATH | O_DIRECTORY, s->resolve, ret_fd);
 
 	if (r < 0)
-		return error_set(err, -r, "resolve", s->target, step_detail(s), "%s",
-				 resolve_strerror_how(r, step_resolve_flags(s)));
+		return error_set(err, -r, "resolve", s->target, s->origin, "%s",
+				 resolve_strerror_how(r, s->resolve));
 	return 0;
 }
 
@@ -101,7 +88,7 @@ static int mount_fresh(int dir_fd, const struct step *s, int *ret_mnt, struct en
 	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = -errno;
 	if (r < 0)
-		return error_from_fs_context(err, -r, fs, "mount", s->target, step_detail(s));
+		return error_from_fs_context(err, -r, fs, "mount", s->target, s->origin);
 	mnt = fsmount(fs, FSMOUNT_CLOEXEC, s->attr);
 	if (mnt < 0)
 		return step_error(err, -errno, s, "fsmount");
@@ -111,6 +98,18 @@ static int mount_fresh(int dir_fd, const struct step *s, int *ret_mnt, struct en
 	if (ret_mnt)
 		*ret_mnt = take_fd(&mnt);
 	return 0;
+}
+
+/* A fresh proc or tmpfs on its target. */
+int mount_fresh_at(const struct step *s, struct exec_state *st, struct enter_error **err)
+{
+	_cleanup_close_ int dir = -1;
+	int r;
+
+	r = resolve_target(s, st, &dir, err);
+	if (r < 0)
+		return r;
+	return mount_fresh(dir, s, NULL, err);
 }
 
 static int set_attr(int tree_fd, uint64_t attr)
@@ -126,7 +125,7 @@ static int set_attr(int tree_fd, uint64_t attr)
 
 /* A fresh devpts instance, and /dev/ptmx bound to its ptmx, so that the
  * host's instance is neither used nor remounted by activation. */
-static int mount_devpts(const struct step *s, struct exec_state *st, struct enter_error **err)
+int mount_devpts(const struct step *s, struct exec_state *st, struct enter_error **err)
 {
 	_cleanup_close_ int dir = -1, mnt = -1, ptmx = -1, ptmx_target = -1;
 	int r;
@@ -218,21 +217,21 @@ static int bind_target(const struct step *s, int tree_fd, struct exec_state *st,
 	bool refused;
 	int r;
 
-	if (step_resolve_flags(s) == RESOLVE_API)
+	if (s->resolve == RESOLVE_API)
 		return resolve_target(s, st, ret_fd, err);
 	if (fstat(tree_fd, &src) < 0)
 		return step_error(err, -errno, s, "stat");
 	r = create_mount_point(st, s->target, S_ISDIR(src.st_mode), 0755, ret_fd, &refused);
 	if (r < 0)
-		return error_set(err, refused ? ENOENT : -r, "resolve", s->target, step_detail(s),
-				 "%s", refused ? NOT_CREATED : resolve_strerror_how(r, 0));
+		return error_set(err, refused ? ENOENT : -r, "resolve", s->target, s->origin, "%s",
+				 refused ? NOT_CREATED : resolve_strerror_how(r, 0));
 	if (same_inode(*ret_fd, st->root_fd))
-		return error_set(err, EINVAL, "resolve", s->target, step_detail(s),
+		return error_set(err, EINVAL, "resolve", s->target, s->origin,
 				 "leads to the target's / itself (a symlink inside the target)");
 	return 0;
 }
 
-static int mount_bind(const struct step *s, struct exec_state *st, struct enter_error **err)
+int mount_bind(const struct step *s, struct exec_state *st, struct enter_error **err)
 {
 	_cleanup_close_ int tree = -1, dir = -1;
 	int r;
@@ -254,8 +253,8 @@ static int mount_bind(const struct step *s, struct exec_state *st, struct enter_
 
 /* ROOT bound onto itself, recursively (so that what the administrator
  * mounted below it comes along): pivot_root needs a mount point. */
-static int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
-		      struct enter_error **err)
+int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+	       struct enter_error **err)
 {
 	_cleanup_close_ int dir = -1, tree = -1;
 	int r;
@@ -280,7 +279,7 @@ static int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_s
 	return 0;
 }
 
-static int make_dir(const struct step *s, struct exec_state *st, struct enter_error **err)
+int mount_make_dir(const struct step *s, struct exec_state *st, struct enter_error **err)
 {
 	_cleanup_close_ int fd = -1;
 	mode_t umask_saved;
@@ -348,7 +347,7 @@ static int loop_attach(const char *image, bool rdonly, char **ret_device, int *r
 }
 
 /* A filesystem of the target (fstab entry, or --boot DEVICE|IMAGE). */
-static int mount_filesystem(const struct step *s, struct exec_state *st, struct enter_error **err)
+int mount_filesystem(const struct step *s, struct exec_state *st, struct enter_error **err)
 {
 	_cleanup_close_ int dir = -1, fs = -1, mnt = -1, loop_fd = -1;
 	_cleanup_free_ char *loop = NULL;
@@ -388,7 +387,7 @@ static int mount_filesystem(const struct step *s, struct exec_state *st, struct 
 
 /* A full /boot is the second classic cause of failed rebuilds: say so
  * before the command runs. */
-static int check_boot_space(struct enter_ctx *ctx, const struct step *s, struct exec_state *st)
+int mount_check_boot_space(struct enter_ctx *ctx, const struct step *s, struct exec_state *st)
 {
 	_cleanup_close_ int fd = -1;
 	uint64_t total, avail;
@@ -411,7 +410,7 @@ static int check_boot_space(struct enter_ctx *ctx, const struct step *s, struct 
 	return 0;
 }
 
-static int pivot(struct enter_ctx *ctx, struct exec_state *st, struct enter_error **err)
+int mount_pivot(struct enter_ctx *ctx, struct exec_state *st, struct enter_error **err)
 {
 	if (fchdir(st->root_fd) < 0)
 		return error_set(err, errno, "pivot_root", ctx->root, NULL, NULL);
@@ -505,8 +504,8 @@ static int resolv_destination(int root_fd, char **ret_path, int *ret_fd)
 	return -ELOOP;
 }
 
-static int bind_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
-		       struct enter_error **err)
+int mount_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+		 struct enter_error **err)
 {
 	_cleanup_free_ char *dest = NULL;
 	_cleanup_close_ int fd = -1, run = -1;
@@ -542,43 +541,4 @@ static int bind_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_
 		return error_set(err, -r, "bind", dest, "resolv.conf", "move_mount: %s",
 				 errtext(-r));
 	return 0;
-}
-
-int mount_step(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
-	       struct enter_error **err)
-{
-	_cleanup_close_ int dir = -1;
-	int r;
-
-	switch (s->kind) {
-	case STEP_ROOT:
-		return mount_root(ctx, s, st, err);
-	case STEP_MKDIR:
-		return make_dir(s, st, err);
-	case STEP_PROC:
-	case STEP_TMPFS:
-		r = resolve_target(s, st, &dir, err);
-		if (r < 0)
-			return r;
-		return mount_fresh(dir, s, NULL, err);
-	case STEP_DEVPTS:
-		return mount_devpts(s, st, err);
-	case STEP_BIND:
-		return mount_bind(s, st, err);
-	case STEP_FSTAB:
-		return mount_filesystem(s, st, err);
-	case STEP_BOOT_SPACE:
-		return check_boot_space(ctx, s, st);
-	case STEP_HOSTNAME:
-		if (sethostname(s->source, strlen(s->source)) < 0)
-			return error_set(err, errno, "hostname", s->source, s->origin, NULL);
-		return 0;
-	case STEP_PIVOT:
-		return pivot(ctx, st, err);
-	case STEP_ACTIVATE:
-		return 0; /* run by init, which waits for it */
-	case STEP_RESOLV:
-		return bind_resolv(ctx, s, st, err);
-	}
-	return -EINVAL;
 }

@@ -21,6 +21,8 @@ static const char *const api_dirs[] = {"dev", "proc", "sys", "run"};
 const char *step_kind_name(enum step_kind kind)
 {
 	switch (kind) {
+	case STEP_NAMESPACES:
+		return "namespaces";
 	case STEP_ROOT:
 		return "root";
 	case STEP_MKDIR:
@@ -41,8 +43,14 @@ const char *step_kind_name(enum step_kind kind)
 		return "hostname";
 	case STEP_PIVOT:
 		return "pivot_root";
+	case STEP_TERMINAL:
+		return "terminal";
+	case STEP_HARDEN:
+		return "harden";
 	case STEP_ACTIVATE:
 		return "activate";
+	case STEP_TMPFILES:
+		return "tmpfiles";
 	case STEP_RESOLV:
 		return "resolv.conf";
 	}
@@ -69,7 +77,6 @@ struct enter_plan *plan_free(struct enter_plan *plan)
 	free(plan->hostname);
 	free(plan->hostname_origin);
 	free(plan->system);
-	free(plan->tmpfiles);
 	free(plan->workdir);
 	free(plan->shell);
 	free(plan->shell_command);
@@ -123,6 +130,7 @@ static int plan_add(struct enter_plan *plan, enum step_kind kind, const char *so
 		.fstype = dup_or_null(fstype, &oom),
 		.fs_options = dup_or_null(fs_options, &oom),
 		.attr = attr,
+		.resolve = RESOLVE_API,
 		.origin = dup_or_null(origin, &oom),
 	};
 	return oom ? -ENOMEM : 0;
@@ -255,8 +263,7 @@ static int plan_mounts(struct enter_ctx *ctx, struct enter_plan *plan)
 
 	for (size_t i = 0; i < ELEMENTSOF(api_mounts); i++) {
 		r = plan_add(plan, api_mounts[i].kind, api_mounts[i].source, api_mounts[i].target,
-			     api_mounts[i].fstype, api_mounts[i].options, api_mounts[i].attr,
-			     "default");
+			     api_mounts[i].fstype, api_mounts[i].options, api_mounts[i].attr, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -274,6 +281,9 @@ static int plan_mounts(struct enter_ctx *ctx, struct enter_plan *plan)
 			     ro ? MOUNT_ATTR_RDONLY : 0, ro ? "--ro-bind" : "--bind");
 		if (r < 0)
 			return r;
+		/* The administrator's own destination may be a symlink,
+		 * followed inside ROOT. */
+		plan->steps[plan->n_steps - 1].resolve = 0;
 	}
 	return 0;
 }
@@ -629,6 +639,9 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 			return -ENOMEM;
 	}
 
+	r = plan_add(plan, STEP_NAMESPACES, NULL, NULL, NULL, NULL, 0, NULL);
+	if (r < 0)
+		return r;
 	r = plan_add(plan, STEP_ROOT, ctx->root, "/", NULL, NULL, 0, "root");
 	if (r < 0)
 		return r;
@@ -672,6 +685,19 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 	r = plan_add(plan, STEP_PIVOT, ctx->root, "/", NULL, NULL, 0, "root");
 	if (r < 0)
 		return r;
+	/* Before activation: target code never gets the caller's terminal. */
+	plan->tty_fds = pty_terminal_fds();
+	if (plan->tty_fds) {
+		r = plan_add(plan, STEP_TERMINAL, NULL, "/dev/ptmx", NULL, NULL, 0,
+			     "a terminal on 0, 1 or 2");
+		if (r < 0)
+			return r;
+	}
+	if (ctx->flags & ENTER_HARDENED) {
+		r = plan_add(plan, STEP_HARDEN, NULL, NULL, NULL, NULL, 0, "--hardened");
+		if (r < 0)
+			return r;
+	}
 
 	if (system && !(ctx->flags & ENTER_NO_ACTIVATE)) {
 		_cleanup_free_ char *activate = NULL, *tmpfiles = NULL;
@@ -679,15 +705,20 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 		if (xasprintf(&activate, "%s/activate", system) < 0 ||
 		    xasprintf(&tmpfiles, "%s/sw/bin/systemd-tmpfiles", system) < 0)
 			return -ENOMEM;
-		r = plan_add(plan, STEP_ACTIVATE, activate, system, NULL, NULL, 0, "--system");
+		r = plan_add(plan, STEP_ACTIVATE, activate, system, NULL, NULL, 0,
+			     ctx->flags & ENTER_STRICT ? "--system, --strict" : "--system");
 		if (r < 0)
 			return r;
-		if (present_in_root(ctx, tmpfiles, "systemd-tmpfiles is not run"))
-			plan->tmpfiles = TAKE_PTR(tmpfiles);
+		if (present_in_root(ctx, tmpfiles, "systemd-tmpfiles is not run")) {
+			r = plan_add(plan, STEP_TMPFILES, tmpfiles, NULL, NULL, NULL, 0,
+				     "the target has it");
+			if (r < 0)
+				return r;
+		}
 	}
 	if (!(ctx->flags & ENTER_NO_RESOLV)) {
 		r = plan_add(plan, STEP_RESOLV, "/etc/resolv.conf", "/etc/resolv.conf", NULL, NULL,
-			     MOUNT_ATTR_RDONLY, "default");
+			     MOUNT_ATTR_RDONLY, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -791,6 +822,11 @@ static void attr_words(struct buf *b, uint64_t attr, bool json)
 static void format_step_text(struct buf *b, const struct step *s, const struct enter_plan *plan)
 {
 	switch (s->kind) {
+	case STEP_NAMESPACES:
+		buf_printf(b,
+			   "unshare   mount, uts and ipc namespaces, all mounts made private; pid "
+			   "1 forked into a new pid namespace");
+		break;
 	case STEP_ROOT:
 		buf_printf(b, "bind      %s -> / (recursive, a mount point for pivot_root)",
 			   s->source);
@@ -822,12 +858,23 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 	case STEP_PIVOT:
 		buf_printf(b, "pivot     into %s", s->source);
 		break;
+	case STEP_TERMINAL:
+		buf_printf(b,
+			   "terminal  a pseudo-terminal of its own for the command (%s inside), "
+			   "relayed by enter",
+			   s->target);
+		break;
+	case STEP_HARDEN:
+		buf_printf(b, "harden    seccomp filter and capability drop for every program "
+			      "started inside");
+		break;
 	case STEP_ACTIVATE:
 		buf_printf(b, "activate  %s", s->source);
-		if (plan->tmpfiles)
-			buf_printf(b, ", then %s --create --remove -E", plan->tmpfiles);
 		if (plan->flags & ENTER_STRICT)
 			buf_printf(b, " (failure is an error)");
+		break;
+	case STEP_TMPFILES:
+		buf_printf(b, "tmpfiles  %s --create --remove -E", s->source);
 		break;
 	case STEP_RESOLV:
 		buf_printf(b, "bind      host %s -> %s (where it points inside the target)",
@@ -839,7 +886,7 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 		attr_words(b, s->attr, false);
 		buf_printf(b, "]");
 	}
-	buf_printf(b, "  # %s\n", s->origin);
+	buf_printf(b, "  # %s\n", s->origin ? s->origin : "default");
 }
 
 static void format_text(struct buf *b, const struct enter_plan *plan)
@@ -893,7 +940,7 @@ static void format_json(struct buf *b, const struct enter_plan *plan)
 		buf_printf(b, "]");
 		if (s->kind == STEP_MKDIR)
 			buf_printf(b, ", \"mode\": \"%04o\"", s->mode);
-		buf_json_member(b, ", ", "origin", s->origin);
+		buf_json_member(b, ", ", "origin", s->origin ? s->origin : "default");
 		buf_printf(b, "}");
 	}
 	buf_printf(b, "\n  ],\n  \"error\": ");

@@ -83,6 +83,11 @@ int report_send_log(int fd, enum enter_log_level level, const char *msg)
 	return send_record(fd, &r);
 }
 
+void report_log_to_fd(void *fd, enum enter_log_level level, const char *msg)
+{
+	(void)report_send_log(*(const int *)fd, level, msg);
+}
+
 struct cursor {
 	const unsigned char *p, *end;
 	bool bad;

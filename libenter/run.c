@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * enter_run(): fork pid 1 of a new pid namespace, relay its reports and the
- * caller's signals while it runs, and turn its exit into a status.
- *
- * The caller's own namespaces never change: CLONE_NEWPID is unshared only
- * for the one fork (it applies to children, not to the caller itself), and
- * the thread's pid namespace for children is set back right after.  The
- * child unshares the mount, uts and ipc namespaces itself.
+ * enter_run_plan(): fork pid 1 of a new pid namespace (ns.c), relay its
+ * reports, the caller's signals and the terminal while it runs, and turn
+ * its exit into a status.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -20,41 +16,6 @@
 #include <time.h>
 
 #include "internal.h"
-
-static const int forwarded[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-
-static pid_t fork_into_new_pid_ns(struct enter_error **err)
-{
-	_cleanup_close_ int saved = -1;
-	pid_t pid;
-
-	saved = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
-	if (saved < 0)
-		return error_set(err, errno, "unshare", "/proc/thread-self/ns/pid_for_children",
-				 NULL, NULL);
-	if (unshare(CLONE_NEWPID) < 0)
-		return error_set(err, errno, "unshare", NULL, "pid namespace", NULL);
-	pid = fork();
-	if (pid == 0)
-		return 0;
-	if (setns(saved, CLONE_NEWPID) < 0 && pid > 0) {
-		/* Cannot happen for the namespace we came from; if it did, the
-		 * caller's later children would land in the new namespace. */
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-		return error_set(err, errno, "setns", NULL, "pid namespace", NULL);
-	}
-	if (pid < 0)
-		return error_set(err, errno, "fork", NULL, NULL, NULL);
-	return pid;
-}
-
-static int status_of(int wstatus)
-{
-	if (WIFEXITED(wstatus))
-		return WEXITSTATUS(wstatus);
-	return 128 + WTERMSIG(wstatus);
-}
 
 struct relay_state {
 	bool report_open;
@@ -173,7 +134,7 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 		return error_set(err, errno, "pipe", NULL, NULL, NULL);
 	life_rd = fds[0];
 	life_wr = fds[1];
-	rs.pty.tty_fds = pty_terminal_fds();
+	rs.pty.tty_fds = plan->tty_fds;
 	if (rs.pty.tty_fds) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
 			return error_set(err, errno, "pty", NULL, NULL, "socketpair: %s",
@@ -182,16 +143,21 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 		pty_child = fds[1];
 	}
 
-	pid = fork_into_new_pid_ns(err);
+	pid = ns_fork_pid1(err);
 	if (pid < 0)
 		return pid;
 	if (pid == 0) {
+		struct run run = {
+			.plan = plan,
+			.report_fd = take_fd(&report_wr),
+			.pty_sock = take_fd(&pty_child),
+			.life_fd = take_fd(&life_rd),
+		};
+
 		closep(&report_rd);
 		closep(&life_wr);
 		closep(&pty_parent);
-		ctx->tty_fds = rs.pty.tty_fds;
-		ctx->pty_sock = take_fd(&pty_child);
-		init_main(ctx, plan, report_wr, life_rd);
+		init_main(ctx, &run);
 	}
 	closep(&report_wr);
 	closep(&life_rd);
@@ -220,7 +186,7 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 		return error_set(err, ECANCELED, "init", NULL, NULL,
 				 "pid 1 of the new namespaces killed by signal %d (%s)",
 				 WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
-	*status = status_of(wstatus);
+	*status = exit_status_of(wstatus);
 	return 0;
 }
 
@@ -264,9 +230,7 @@ _public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan
 		chld_changed = sigaction(SIGCHLD, &chld_waitable, NULL) == 0;
 	}
 
-	sigemptyset(&mask);
-	for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
-		sigaddset(&mask, forwarded[i]);
+	signal_set_forwarded(&mask);
 	r = pthread_sigmask(SIG_BLOCK, &mask, &old);
 	if (r != 0) {
 		/* Unblocked, they would kill enter instead of reaching the command. */

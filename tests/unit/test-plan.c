@@ -202,6 +202,7 @@ struct want_step {
 	const char *fs_options;
 	uint64_t attr;
 	unsigned mode;
+	const char *origin; /* NULL: one of the steps enter always takes */
 };
 
 static void expect_steps(const struct want_step *want, size_t n)
@@ -223,7 +224,8 @@ static void expect_steps(const struct want_step *want, size_t n)
 			     step_kind_name(w->kind), (unsigned long long)s->attr);
 		cr_expect_eq(s->mode, w->mode, "step %zu (%s %s): mode %04o", i,
 			     step_kind_name(w->kind), w->target, s->mode);
-		cr_expect_not_null(s->origin, "step %zu has no origin", i);
+		cr_expect_eq(s->origin == NULL, w->origin == NULL, "step %zu (%s): origin %s", i,
+			     step_kind_name(w->kind), s->origin ?: "(default)");
 	}
 }
 
@@ -232,12 +234,13 @@ static void expect_steps(const struct want_step *want, size_t n)
 Test(plan, steps_in_order)
 {
 	const struct want_step want[] = {
-		{STEP_ROOT, root, "/"},
-		{STEP_MKDIR, NULL, "/dev", .mode = 0755},
-		{STEP_MKDIR, NULL, "/proc", .mode = 0755},
-		{STEP_MKDIR, NULL, "/sys", .mode = 0755},
-		{STEP_MKDIR, NULL, "/run", .mode = 0755},
-		{STEP_MKDIR, NULL, "/tmp", .mode = 01777},
+		{STEP_NAMESPACES, NULL, NULL},
+		{STEP_ROOT, root, "/", .origin = "root"},
+		{STEP_MKDIR, NULL, "/dev", .mode = 0755, .origin = "missing"},
+		{STEP_MKDIR, NULL, "/proc", .mode = 0755, .origin = "missing"},
+		{STEP_MKDIR, NULL, "/sys", .mode = 0755, .origin = "missing"},
+		{STEP_MKDIR, NULL, "/run", .mode = 0755, .origin = "missing"},
+		{STEP_MKDIR, NULL, "/tmp", .mode = 01777, .origin = "missing"},
 		{STEP_PROC, "proc", "/proc", "proc", NULL, NOSUID_NODEV | MOUNT_ATTR_NOEXEC},
 		{STEP_BIND, "/sys", "/sys"},
 		{STEP_BIND, "/dev", "/dev"},
@@ -245,9 +248,9 @@ Test(plan, steps_in_order)
 		 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC},
 		{STEP_TMPFS, "tmpfs", "/dev/shm", "tmpfs", "mode=1777", NOSUID_NODEV},
 		{STEP_TMPFS, "tmpfs", "/run", "tmpfs", "mode=0755", NOSUID_NODEV},
-		{STEP_HOSTNAME, "testhost", NULL},
-		{STEP_PIVOT, root, "/"},
-		{STEP_ACTIVATE, SYSTEM "/activate", SYSTEM},
+		{STEP_HOSTNAME, "testhost", NULL, .origin = "/etc/hostname"},
+		{STEP_PIVOT, root, "/", .origin = "root"},
+		{STEP_ACTIVATE, SYSTEM "/activate", SYSTEM, .origin = "--system"},
 		{STEP_RESOLV, "/etc/resolv.conf", "/etc/resolv.conf", .attr = MOUNT_ATTR_RDONLY},
 	};
 
@@ -256,7 +259,6 @@ Test(plan, steps_in_order)
 	cr_expect_str_eq(plan->root, root);
 	cr_expect_str_eq(plan->system ?: "(null)", SYSTEM);
 	cr_expect_str_eq(plan->hostname, "testhost");
-	cr_expect_null(plan->tmpfiles);
 	cr_expect_eq(plan->preserve_fds, 0);
 }
 
@@ -268,9 +270,10 @@ Test(plan, no_mkdir_when_present)
 		make_dirs(dirs[i]);
 	build(NULL);
 	cr_expect_eq(count_steps(STEP_MKDIR), 0);
-	cr_expect_eq(plan->n_steps, 16 - 5);
-	cr_expect_eq(plan->steps[0].kind, STEP_ROOT);
-	cr_expect_eq(plan->steps[1].kind, STEP_PROC);
+	cr_expect_eq(plan->n_steps, 17 - 5);
+	cr_expect_eq(plan->steps[0].kind, STEP_NAMESPACES);
+	cr_expect_eq(plan->steps[1].kind, STEP_ROOT);
+	cr_expect_eq(plan->steps[2].kind, STEP_PROC);
 }
 
 Test(plan, mkdir_only_what_is_missing)
@@ -498,7 +501,7 @@ Test(plan, no_activate)
 	build(NULL);
 	cr_expect_eq(count_steps(STEP_ACTIVATE), 0);
 	cr_expect_eq(count_steps(STEP_RESOLV), 1);
-	cr_expect_eq(plan->n_steps, 15);
+	cr_expect_eq(plan->n_steps, 16);
 	cr_expect_str_eq(plan->system ?: "(null)", SYSTEM);
 }
 
@@ -695,7 +698,7 @@ Test(plan, system_option)
 Test(plan, tmpfiles_and_locale_when_present)
 {
 	build(NULL);
-	cr_expect_null(plan->tmpfiles);
+	cr_expect_eq(count_steps(STEP_TMPFILES), 0);
 	cr_expect_null(strv_find_prefix(plan->envp, "LOCALE_ARCHIVE="));
 	plan = plan_free(plan);
 
@@ -703,7 +706,9 @@ Test(plan, tmpfiles_and_locale_when_present)
 	make_dirs(TOPLEVEL "/sw/lib/locale");
 	make_file(TOPLEVEL "/sw/lib/locale/locale-archive", "");
 	build(NULL);
-	cr_expect_str_eq(plan->tmpfiles ?: "(null)", SYSTEM "/sw/bin/systemd-tmpfiles");
+	cr_assert_not_null(find_step(STEP_TMPFILES, NULL));
+	cr_expect_str_eq(find_step(STEP_TMPFILES, NULL)->source, SYSTEM "/sw/bin/systemd-tmpfiles");
+	cr_expect_eq(step_index(STEP_TMPFILES, NULL), step_index(STEP_ACTIVATE, NULL) + 1);
 	cr_expect_str_eq(strv_find_prefix(plan->envp, "LOCALE_ARCHIVE=") ?: "(unset)",
 			 "LOCALE_ARCHIVE=" SYSTEM "/sw/lib/locale/locale-archive");
 }
@@ -813,12 +818,14 @@ Test(plan, format_json)
 Test(plan, format_text_one_line_per_step)
 {
 	static const char *const prefixes[] = {
-		[STEP_ROOT] = "bind ",	       [STEP_MKDIR] = "mkdir ",
-		[STEP_PROC] = "mount ",	       [STEP_TMPFS] = "mount ",
-		[STEP_DEVPTS] = "mount ",      [STEP_BIND] = "bind ",
-		[STEP_HOSTNAME] = "hostname ", [STEP_PIVOT] = "pivot ",
-		[STEP_ACTIVATE] = "activate ", [STEP_RESOLV] = "bind ",
-		[STEP_FSTAB] = "mount ",       [STEP_BOOT_SPACE] = "check ",
+		[STEP_NAMESPACES] = "unshare ", [STEP_TERMINAL] = "terminal ",
+		[STEP_HARDEN] = "harden ",	[STEP_TMPFILES] = "tmpfiles ",
+		[STEP_ROOT] = "bind ",		[STEP_MKDIR] = "mkdir ",
+		[STEP_PROC] = "mount ",		[STEP_TMPFS] = "mount ",
+		[STEP_DEVPTS] = "mount ",	[STEP_BIND] = "bind ",
+		[STEP_HOSTNAME] = "hostname ",	[STEP_PIVOT] = "pivot ",
+		[STEP_ACTIVATE] = "activate ",	[STEP_RESOLV] = "bind ",
+		[STEP_FSTAB] = "mount ",	[STEP_BOOT_SPACE] = "check ",
 	};
 	_cleanup_free_ char *text = NULL;
 	char *line, *save = NULL;
@@ -839,7 +846,7 @@ Test(plan, format_text_one_line_per_step)
 
 			cr_expect_eq(strncmp(line, prefixes[s->kind], strlen(prefixes[s->kind])), 0,
 				     "line %zu (%s): \"%s\"", n, step_kind_name(s->kind), line);
-			snprintf(origin, sizeof(origin), "  # %s", s->origin);
+			snprintf(origin, sizeof(origin), "  # %s", s->origin ?: "default");
 			cr_assert_gt(strlen(line), strlen(origin), "line %zu: \"%s\"", n, line);
 			cr_expect_str_eq(line + strlen(line) - strlen(origin), origin, "line %zu",
 					 n);
@@ -867,13 +874,13 @@ Test(plan, format_rejects_bad_arguments)
 
 Test(plan, every_step_kind_has_a_name)
 {
-	for (int k = STEP_ROOT; k <= STEP_RESOLV; k++) {
+	for (int k = STEP_NAMESPACES; k <= STEP_RESOLV; k++) {
 		const char *name = step_kind_name(k);
 
 		cr_assert_not_null(name);
 		cr_expect_str_neq(name, "?", "step kind %d has no name", k);
 		cr_expect_neq(name[0], '\0');
-		for (int j = STEP_ROOT; j < k; j++)
+		for (int j = STEP_NAMESPACES; j < k; j++)
 			cr_expect_str_neq(name, step_kind_name(j), "kinds %d and %d share \"%s\"",
 					  k, j, name);
 	}

@@ -29,6 +29,17 @@ static void record_log(void *userdata, enum enter_log_level level, const char *m
 	snprintf(l->msg, sizeof(l->msg), "%s", msg);
 }
 
+/* As in pid 1: log lines go to the caller through the pipe. */
+static void to_pipe(void)
+{
+	cr_assert_eq(enter_set_log(ctx, report_log_to_fd, &fds[1]), 0);
+}
+
+static void to_record(void)
+{
+	cr_assert_eq(enter_set_log(ctx, record_log, &log_seen), 0);
+}
+
 static void setup(void)
 {
 	struct enter_error *err = NULL;
@@ -36,7 +47,6 @@ static void setup(void)
 	cr_assert_eq(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
 	ctx = enter_new("/", &err);
 	cr_assert_not_null(ctx);
-	cr_assert_eq(ctx->report_fd, -1);
 	cr_assert_eq(enter_set_log(ctx, record_log, &log_seen), 0);
 	log_seen = (struct log_record){};
 }
@@ -201,16 +211,16 @@ Test(report, unwanted_level_not_sent)
 {
 	struct enter_error *err = NULL;
 
-	ctx->report_fd = fds[1];
+	to_pipe();
 	log_msg(ctx, ENTER_LOG_DEBUG, "bind /dev");
-	ctx->report_fd = -1;
+	to_record();
 	cr_expect_eq(read(fds[0], (char[1]){0}, 1), -1, "nothing in the pipe");
 	cr_expect_eq(errno, EAGAIN);
 
 	cr_assert_eq(enter_set_log_level(ctx, ENTER_LOG_DEBUG), 0);
-	ctx->report_fd = fds[1];
+	to_pipe();
 	log_msg(ctx, ENTER_LOG_DEBUG, "bind /dev");
-	ctx->report_fd = -1;
+	to_record();
 	cr_expect_eq(report_receive(fds[0], ctx, &err), 1);
 	cr_expect_str_eq(log_seen.msg, "bind /dev");
 }
@@ -422,9 +432,9 @@ Test(report, log_msg_goes_to_the_report_fd)
 	char buf[64];
 	ssize_t n;
 
-	ctx->report_fd = fds[1];
+	to_pipe();
 	log_msg(ctx, ENTER_LOG_INFO, "via %s %d", "pipe", 7);
-	ctx->report_fd = -1;
+	to_record();
 	cr_expect_eq(log_seen.calls, 0, "in the child, log records go to the parent");
 	n = read(fds[0], buf, sizeof(buf));
 	cr_assert_gt(n, 7);
