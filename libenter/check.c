@@ -42,30 +42,14 @@ static unsigned long generation_of(int root_fd, const char *profile, char **ret_
 	return gen;
 }
 
-/* Where the profile leads: its links followed one by one, each in-root. */
+/* Where the profile leads, or NULL when it leads nowhere. */
 static char *system_path_of(int root_fd, const char *profile)
 {
-	_cleanup_free_ char *path = profile ? strdup(profile) : NULL;
+	_cleanup_free_ char *path = NULL;
 
-	for (int depth = 0; path && depth < 40; depth++) {
-		_cleanup_close_ int fd = -1;
-		_cleanup_free_ char *joined = NULL;
-		char link[4096];
-		ssize_t n;
-
-		if (resolve_at(root_fd, path, O_PATH | O_NOFOLLOW, 0, &fd) < 0)
-			return NULL;
-		n = readlinkat(fd, "", link, sizeof(link) - 1);
-		if (n < 0)
-			return errno == ENOENT || errno == EINVAL ? TAKE_PTR(path) : NULL;
-		link[n] = '\0';
-		if (link[0] != '/' &&
-		    xasprintf(&joined, "%.*s/%s", (int)(strrchr(path, '/') - path), path, link) < 0)
-			return NULL;
-		free(path);
-		path = path_normalize(joined ? joined : link);
-	}
-	return NULL;
+	if (!profile || resolve_symlinks(root_fd, profile, &path, NULL) < 0)
+		return NULL;
+	return TAKE_PTR(path);
 }
 
 static int detached_statvfs(const struct step *s, struct statvfs *sv)

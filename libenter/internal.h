@@ -134,6 +134,12 @@ int resolve_create_file(int root_fd, const char *path, const struct create_guard
 const char *resolve_strerror(int r);
 const char *resolve_strerror_how(int r, unsigned how_flags);
 char *path_normalize(const char *path);
+/* Where @path leads inside ROOT: its symlinks followed one at a time, each
+ * lookup in-root, so that the answer is a path (for the plan, a message, a
+ * destination to create) as well as an fd of what is there (@ret_fd may be
+ * NULL).  *@ret_path is set also when the path leads nowhere (-ENOENT: the
+ * path that is missing). */
+int resolve_symlinks(int root_fd, const char *path, char **ret_path, int *ret_fd);
 bool mounted_in_root(int root_fd, const char *path);
 
 /* env.c: the command's environment, a pure function of its inputs */
@@ -169,23 +175,25 @@ bool same_filesystem_family(const char *found, const char *type);
 
 /* plan.c */
 enum step_kind {
-	STEP_NAMESPACES, /* new mount, uts, ipc namespaces; all of it made private */
-	STEP_ROOT,	 /* ROOT bound onto itself, recursively: pivot_root needs a mount */
-	STEP_MKDIR,	 /* create a missing API directory */
-	STEP_PROC,	 /* fresh procfs for the new pid namespace */
-	STEP_TMPFS,	 /* fresh tmpfs: /run, /dev/shm, --tmpfs-tmp */
-	STEP_DEVPTS,	 /* fresh devpts instance, /dev/ptmx bound to it */
-	STEP_BIND,	 /* recursive bind: /sys, /dev, --bind, --ro-bind, --boot DIR */
-	STEP_FSTAB,	 /* a filesystem of the target: its fstab, or --boot DEVICE */
-	STEP_BOOT_SPACE, /* warn when /boot has less than --boot-min-free */
-	STEP_HOSTNAME,	 /* sethostname() in the new uts namespace */
-	STEP_PIVOT,	 /* pivot_root into ROOT, chroot where that is impossible */
-	STEP_TERMINAL,	 /* a pseudo-terminal inside for the command, relayed by the caller */
-	STEP_HARDEN,	 /* seccomp filter, capability drop: for every program started */
-	STEP_ACTIVATE,	 /* $system/activate */
-	STEP_TMPFILES,	 /* systemd-tmpfiles --create --remove -E, when the target has it */
-	STEP_RESOLV,	 /* host resolv.conf, read-only, after activation, at its in-root
-			  * destination */
+	STEP_NAMESPACES,  /* new mount, uts, ipc namespaces (pid: from the fork) */
+	STEP_PROPAGATION, /* every mount made private: nothing propagates to the host */
+	STEP_ROOT,	  /* ROOT bound onto itself, recursively: pivot_root needs a mount */
+	STEP_MKDIR,	  /* create a missing mount point: an API directory, a --bind DST */
+	STEP_MKFILE,	  /* create a missing --bind DST for a file: an empty file */
+	STEP_PROC,	  /* fresh procfs for the new pid namespace */
+	STEP_TMPFS,	  /* fresh tmpfs: /run, /dev/shm, --tmpfs-tmp */
+	STEP_DEVPTS,	  /* fresh devpts instance, /dev/ptmx bound to it */
+	STEP_BIND,	  /* recursive bind: /sys, /dev, --bind, --ro-bind, --boot DIR */
+	STEP_FSTAB,	  /* a filesystem of the target: its fstab, or --boot DEVICE */
+	STEP_BOOT_SPACE,  /* warn when /boot has less than --boot-min-free */
+	STEP_HOSTNAME,	  /* sethostname() in the new uts namespace */
+	STEP_PIVOT,	  /* pivot_root into ROOT, chroot where that is impossible */
+	STEP_TERMINAL,	  /* a pseudo-terminal inside for the command, relayed by the caller */
+	STEP_HARDEN,	  /* seccomp filter, capability drop: for every program started */
+	STEP_ACTIVATE,	  /* $system/activate */
+	STEP_TMPFILES,	  /* systemd-tmpfiles --create --remove -E, when the target has it */
+	STEP_RESOLV,	  /* host resolv.conf, read-only, after activation, at its in-root
+			   * destination */
 };
 
 struct step {
@@ -195,7 +203,7 @@ struct step {
 	char *fstype;	  /* "tmpfs", "proc", "devpts", or NULL */
 	char *fs_options; /* "mode=0755", "newinstance,ptmxmode=0666" */
 	uint64_t attr;	  /* MOUNT_ATTR_* */
-	unsigned mode;	  /* STEP_MKDIR */
+	unsigned mode;	  /* STEP_MKDIR, STEP_MKFILE */
 	unsigned resolve; /* how the target is resolved: RESOLVE_API, or 0 to follow
 			   * symlinks inside ROOT (--bind, --ro-bind destinations) */
 	char *origin;	  /* "--bind", "--tmpfs-tmp", "/mnt/etc/fstab line 7", ...;
@@ -278,7 +286,8 @@ struct run {
 
 /* ns.c */
 pid_t ns_fork_pid1(struct enter_error **err); /* 0 in pid 1 of a new pid namespace */
-int ns_unshare_private(struct enter_error **err);
+int ns_unshare(struct enter_error **err);
+int ns_make_private(struct enter_error **err);
 
 /* signals.c */
 extern const int forwarded_signals[];
@@ -299,7 +308,7 @@ struct exec_state {
 };
 int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
 	       struct enter_error **err);
-int mount_make_dir(const struct step *s, struct exec_state *st, struct enter_error **err);
+int mount_make_point(const struct step *s, struct exec_state *st, struct enter_error **err);
 int mount_fresh_at(const struct step *s, struct exec_state *st, struct enter_error **err);
 int mount_devpts(const struct step *s, struct exec_state *st, struct enter_error **err);
 int mount_bind(const struct step *s, struct exec_state *st, struct enter_error **err);

@@ -208,23 +208,19 @@ static int create_mount_point(struct exec_state *st, const char *path, bool dir,
 #define NOT_CREATED                                                                                \
 	"missing, and not created: /dev, /sys and /proc inside are the rescue system's own"
 
-/* A --bind destination that does not exist is created inside ROOT: a
- * directory, or an empty file when the source is not a directory. */
-static int bind_target(const struct step *s, int tree_fd, struct exec_state *st, int *ret_fd,
+/* Where a bind goes.  A --bind destination that was missing was made by a
+ * step before this one (STEP_MKDIR, STEP_MKFILE); it may be a file. */
+static int bind_target(const struct step *s, struct exec_state *st, int *ret_fd,
 		       struct enter_error **err)
 {
-	struct stat src;
-	bool refused;
 	int r;
 
 	if (s->resolve == RESOLVE_API)
 		return resolve_target(s, st, ret_fd, err);
-	if (fstat(tree_fd, &src) < 0)
-		return step_error(err, -errno, s, "stat");
-	r = create_mount_point(st, s->target, S_ISDIR(src.st_mode), 0755, ret_fd, &refused);
+	r = resolve_at(st->root_fd, s->target, O_PATH, s->resolve, ret_fd);
 	if (r < 0)
-		return error_set(err, refused ? ENOENT : -r, "resolve", s->target, s->origin, "%s",
-				 refused ? NOT_CREATED : resolve_strerror_how(r, 0));
+		return error_set(err, -r, "resolve", s->target, s->origin, "%s",
+				 resolve_strerror_how(r, s->resolve));
 	if (same_inode(*ret_fd, st->root_fd))
 		return error_set(err, EINVAL, "resolve", s->target, s->origin,
 				 "leads to the target's / itself (a symlink inside the target)");
@@ -242,7 +238,7 @@ int mount_bind(const struct step *s, struct exec_state *st, struct enter_error *
 	r = set_attr(tree, s->attr);
 	if (r < 0)
 		return step_error(err, r, s, "mount_setattr");
-	r = bind_target(s, tree, st, &dir, err);
+	r = bind_target(s, st, &dir, err);
 	if (r < 0)
 		return r;
 	r = attach(tree, dir);
@@ -279,30 +275,38 @@ int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_state *s
 	return 0;
 }
 
-int mount_make_dir(const struct step *s, struct exec_state *st, struct enter_error **err)
+/* A missing mount point: a directory (STEP_MKDIR), or an empty file for
+ * the bind of a file (STEP_MKFILE).  Planned where the path was missing, or
+ * below a mount the plan makes before (a fresh /run): there it may be
+ * present after all, and is then left as it is. */
+int mount_make_point(const struct step *s, struct exec_state *st, struct enter_error **err)
 {
+	bool dir = s->kind == STEP_MKDIR, refused = false;
 	_cleanup_close_ int fd = -1;
 	mode_t umask_saved;
-	bool refused = false;
 	int r;
 
+	if (resolve_at(st->root_fd, s->target, O_PATH | (dir ? O_DIRECTORY : 0), s->resolve, &fd) ==
+	    0)
+		return 0;
 	/* Created with the plan's mode (umask 0: mkdir(2) keeps the sticky
 	 * bit of 1777): a directory made 0700 and chmod'ed next would stay
 	 * 0700 for good if we are killed in between, as the next run finds
-	 * it there and plans nothing for it.  Then a look without symlinks:
-	 * the result must be a real directory. */
+	 * it there and plans nothing for it.  Then a look with the step's
+	 * policy: an API directory must be a real directory. */
 	umask_saved = umask(0);
-	r = create_mount_point(st, s->target, true, s->mode, &fd, &refused);
+	r = create_mount_point(st, s->target, dir, s->mode, &fd, &refused);
 	(void)umask(umask_saved);
 	if (r >= 0) {
 		closep(&fd);
-		r = resolve_at(st->root_fd, s->target, O_RDONLY | O_DIRECTORY, RESOLVE_API, &fd);
+		r = resolve_at(st->root_fd, s->target, dir ? O_RDONLY | O_DIRECTORY : O_PATH,
+			       s->resolve, &fd);
 	}
 	if (r < 0)
-		return error_set(err, refused ? ENOENT : -r, "mkdir", s->target, NULL, "%s",
-				 refused ? NOT_CREATED : resolve_strerror(r));
-	if (fchmod(fd, s->mode) < 0)
-		return error_set(err, errno, "mkdir", s->target, NULL, NULL);
+		return error_set(err, refused ? ENOENT : -r, "mkdir", s->target, s->origin, "%s",
+				 refused ? NOT_CREATED : resolve_strerror_how(r, s->resolve));
+	if (dir && fchmod(fd, s->mode) < 0)
+		return error_set(err, errno, "mkdir", s->target, s->origin, NULL);
 	return 0;
 }
 
@@ -457,51 +461,21 @@ int mount_prepare_resolv(const struct enter_plan *plan, struct exec_state *st,
 	return 0;
 }
 
-/* Where the target's /etc/resolv.conf leads, following its symlinks by hand
- * (each lookup in-root), so that a destination that does not exist yet can be
- * created, but only in the fresh /run. */
+/* Where the target's /etc/resolv.conf leads, so that a destination that
+ * does not exist yet can be created, but only in the fresh /run. */
 static int resolv_destination(int root_fd, char **ret_path, int *ret_fd)
 {
-	_cleanup_free_ char *path = strdup("/etc/resolv.conf");
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
 
-	if (!path)
-		return -ENOMEM;
-	for (int depth = 0; depth < 40; depth++) {
-		_cleanup_close_ int fd = -1;
-		char link[4096];
-		struct stat stb;
-		ssize_t n;
-		int r;
-
-		r = resolve_at(root_fd, path, O_PATH | O_NOFOLLOW, 0, &fd);
-		if (r < 0) {
-			*ret_path = TAKE_PTR(path);
-			return r;
-		}
-		if (fstat(fd, &stb) < 0)
-			return -errno;
-		if (!S_ISLNK(stb.st_mode)) {
-			*ret_path = TAKE_PTR(path);
-			*ret_fd = take_fd(&fd);
-			return S_ISREG(stb.st_mode) ? 0 : -EBADFD;
-		}
-		n = readlinkat(fd, "", link, sizeof(link) - 1);
-		if (n < 0)
-			return -errno;
-		link[n] = '\0';
-
-		_cleanup_free_ char *joined = NULL;
-		char *slash = strrchr(path, '/');
-
-		if (xasprintf(&joined, "%.*s/%s", (int)(slash - path), path, link) < 0)
-			return -ENOMEM;
-		char *next = path_normalize(link[0] == '/' ? link : joined);
-		if (!next)
-			return -ENOMEM;
-		free(path);
-		path = next;
-	}
-	return -ELOOP;
+	r = resolve_symlinks(root_fd, "/etc/resolv.conf", ret_path, &fd);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*ret_fd = take_fd(&fd);
+	return S_ISREG(st.st_mode) ? 0 : -EBADFD;
 }
 
 int mount_resolv(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,

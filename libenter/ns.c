@@ -4,7 +4,7 @@
  * unshared only for the one fork of pid 1 (it applies to children, not to
  * the caller itself), and the thread's pid namespace for children is set
  * back right after.  Pid 1 unshares the mount, uts and ipc namespaces itself
- * (STEP_NAMESPACES) and makes every mount private.
+ * (STEP_NAMESPACES) and makes every mount private (STEP_PROPAGATION).
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -40,10 +40,15 @@ pid_t ns_fork_pid1(struct enter_error **err)
 	return pid;
 }
 
-int ns_unshare_private(struct enter_error **err)
+int ns_unshare(struct enter_error **err)
 {
 	if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0)
 		return error_set(err, errno, "unshare", NULL, "mount, uts, ipc namespaces", NULL);
+	return 0;
+}
+
+int ns_make_private(struct enter_error **err)
+{
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return error_set(err, errno, "mount", "/", "making the namespace private", NULL);

@@ -23,10 +23,14 @@ const char *step_kind_name(enum step_kind kind)
 	switch (kind) {
 	case STEP_NAMESPACES:
 		return "namespaces";
+	case STEP_PROPAGATION:
+		return "propagation";
 	case STEP_ROOT:
 		return "root";
 	case STEP_MKDIR:
 		return "mkdir";
+	case STEP_MKFILE:
+		return "mkfile";
 	case STEP_PROC:
 		return "proc";
 	case STEP_TMPFS:
@@ -257,7 +261,82 @@ static const struct {
 	{STEP_TMPFS, "tmpfs", "/run", "tmpfs", "mode=0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV},
 };
 
-static int plan_mounts(struct enter_ctx *ctx, struct enter_plan *plan)
+/* Does an earlier step mount something above @path?  Then what ROOT's
+ * disk has there says nothing of what will be there. */
+static bool below_planned_mount(const struct enter_plan *plan, const char *path)
+{
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct step *s = &plan->steps[i];
+		size_t n = s->target ? strlen(s->target) : 0;
+
+		if (s->kind != STEP_PROC && s->kind != STEP_TMPFS && s->kind != STEP_DEVPTS &&
+		    s->kind != STEP_BIND && s->kind != STEP_FSTAB)
+			continue;
+		if (n > 1 && strncmp(path, s->target, n) == 0 && path[n] == '/')
+			return true;
+	}
+	return false;
+}
+
+/* Is @path made, or mounted on, by an earlier step? */
+static bool planned_mount_point(const struct enter_plan *plan, const char *path)
+{
+	for (size_t i = 0; i < plan->n_steps; i++)
+		if (plan->steps[i].kind != STEP_PROPAGATION && streq(plan->steps[i].target, path))
+			return true;
+	return false;
+}
+
+/* A mount point that is missing, or below a mount made before it, gets a
+ * step for each component that may be missing, inside ROOT: directories,
+ * and for the bind of a file an empty file last.  Resolved with @resolve;
+ * @parent_origin says what a parent is made for. */
+static int plan_mount_point_path(struct enter_ctx *ctx, struct enter_plan *plan, const char *path,
+				 bool dir, unsigned resolve, const char *origin,
+				 const char *parent_origin, struct enter_error **err)
+{
+	_cleanup_free_ char *prefix = strdup(path);
+	bool missing = false;
+	int r;
+
+	if (!prefix)
+		return -ENOMEM;
+	for (char *p = prefix + 1;; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (!missing && planned_mount_point(plan, prefix)) {
+			/* there once the earlier step ran */
+		} else if (!missing && !below_planned_mount(plan, prefix)) {
+			_cleanup_close_ int fd = -1;
+
+			r = resolve_at(ctx->root_fd, prefix, O_PATH, resolve, &fd);
+			if (r < 0 && r != -ENOENT)
+				return error_set(err, -r, "resolve", prefix, origin, "%s",
+						 resolve_strerror_how(r, resolve));
+			missing = r == -ENOENT;
+		} else {
+			missing = true;
+		}
+		if (missing) {
+			bool file = last && !dir;
+
+			r = plan_add(plan, file ? STEP_MKFILE : STEP_MKDIR, NULL, prefix, NULL,
+				     NULL, 0, last ? origin : parent_origin);
+			if (r < 0)
+				return r;
+			plan->steps[plan->n_steps - 1].mode = file ? 0644 : 0755;
+			plan->steps[plan->n_steps - 1].resolve = resolve;
+		}
+		if (last)
+			return 0;
+		*p = '/';
+	}
+}
+
+static int plan_mounts(struct enter_ctx *ctx, struct enter_plan *plan, struct enter_error **err)
 {
 	int r;
 
@@ -276,9 +355,22 @@ static int plan_mounts(struct enter_ctx *ctx, struct enter_plan *plan)
 	for (size_t i = 0; i < ctx->n_binds; i++) {
 		const struct bind_spec *b = &ctx->binds[i];
 		bool ro = b->flags & ENTER_BIND_RDONLY;
+		const char *origin = ro ? "--ro-bind" : "--bind";
+		_cleanup_free_ char *src = realpath(b->src, NULL);
+		struct stat st;
 
-		r = plan_add(plan, STEP_BIND, b->src, b->dst, NULL, NULL,
-			     ro ? MOUNT_ATTR_RDONLY : 0, ro ? "--ro-bind" : "--bind");
+		if (!src || stat(src, &st) < 0)
+			return error_set(err, errno, "bind", b->src, origin, NULL);
+		_cleanup_free_ char *for_dst = NULL;
+
+		if (xasprintf(&for_dst, "%s %s", origin, b->dst) < 0)
+			return -ENOMEM;
+		r = plan_mount_point_path(ctx, plan, b->dst, S_ISDIR(st.st_mode), 0, origin,
+					  for_dst, err);
+		if (r < 0)
+			return r;
+		r = plan_add(plan, STEP_BIND, src, b->dst, NULL, NULL, ro ? MOUNT_ATTR_RDONLY : 0,
+			     origin);
 		if (r < 0)
 			return r;
 		/* The administrator's own destination may be a symlink,
@@ -639,7 +731,12 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 			return -ENOMEM;
 	}
 
-	r = plan_add(plan, STEP_NAMESPACES, NULL, NULL, NULL, NULL, 0, NULL);
+	/* The pid namespace is pid 1's from its fork by the caller; pid 1
+	 * unshares the others itself. */
+	r = plan_add(plan, STEP_NAMESPACES, NULL, NULL, NULL, "mount,uts,ipc,pid", 0, NULL);
+	if (r < 0)
+		return r;
+	r = plan_add(plan, STEP_PROPAGATION, NULL, "/", NULL, "rprivate", 0, NULL);
 	if (r < 0)
 		return r;
 	r = plan_add(plan, STEP_ROOT, ctx->root, "/", NULL, NULL, 0, "root");
@@ -672,7 +769,7 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 		if (r < 0)
 			return r;
 	}
-	r = plan_mounts(ctx, plan);
+	r = plan_mounts(ctx, plan, err);
 	if (r < 0)
 		return r;
 	r = plan_hostname(ctx, system, plan, err);
@@ -717,8 +814,28 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 		}
 	}
 	if (!(ctx->flags & ENTER_NO_RESOLV)) {
-		r = plan_add(plan, STEP_RESOLV, "/etc/resolv.conf", "/etc/resolv.conf", NULL, NULL,
-			     MOUNT_ATTR_RDONLY, NULL);
+		_cleanup_free_ char *dest = NULL;
+
+		/* Bound where the target's own link leads (NixOS with resolved:
+		 * under the fresh /run), not over the link. */
+		r = resolve_symlinks(ctx->root_fd, "/etc/resolv.conf", &dest, NULL);
+		if (r == -ENOMEM)
+			return r;
+		/* A destination in the fresh /run is made there (no symlink
+		 * on the way: it must land in our tmpfs), after activation. */
+		if (dest && strncmp(dest, "/run/", 5) == 0) {
+			r = plan_mount_point_path(ctx, plan, dest, false, RESOLVE_API,
+						  "where the target's /etc/resolv.conf leads",
+						  "on the way to where /etc/resolv.conf leads",
+						  err);
+			if (r < 0)
+				return r;
+		}
+		r = plan_add(plan, STEP_RESOLV, "/etc/resolv.conf",
+			     dest ? dest : "/etc/resolv.conf", NULL, NULL, MOUNT_ATTR_RDONLY,
+			     dest && !streq(dest, "/etc/resolv.conf")
+				     ? "where the target's /etc/resolv.conf leads"
+				     : NULL);
 		if (r < 0)
 			return r;
 	}
@@ -805,6 +922,9 @@ static void attr_words(struct buf *b, uint64_t attr, bool json)
 		{MOUNT_ATTR_NOSUID, "nosuid"},
 		{MOUNT_ATTR_NODEV, "nodev"},
 		{MOUNT_ATTR_NOEXEC, "noexec"},
+		{MOUNT_ATTR_NOATIME, "noatime"},
+		{MOUNT_ATTR_STRICTATIME, "strictatime"},
+		{MOUNT_ATTR_NODIRATIME, "nodiratime"},
 	};
 	bool first = true;
 
@@ -823,9 +943,11 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 {
 	switch (s->kind) {
 	case STEP_NAMESPACES:
-		buf_printf(b,
-			   "unshare   mount, uts and ipc namespaces, all mounts made private; pid "
-			   "1 forked into a new pid namespace");
+		buf_printf(b, "unshare   %s (pid: pid 1 forked into a new one)", s->fs_options);
+		break;
+	case STEP_PROPAGATION:
+		buf_printf(b, "mount     --make-%s %s (nothing propagates back to the host)",
+			   s->fs_options, s->target);
 		break;
 	case STEP_ROOT:
 		buf_printf(b, "bind      %s -> / (recursive, a mount point for pivot_root)",
@@ -833,6 +955,9 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 		break;
 	case STEP_MKDIR:
 		buf_printf(b, "mkdir     %s (mode %04o)", s->target, s->mode);
+		break;
+	case STEP_MKFILE:
+		buf_printf(b, "mkfile    %s (empty, mode %04o)", s->target, s->mode);
 		break;
 	case STEP_PROC:
 	case STEP_TMPFS:
@@ -877,8 +1002,7 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 		buf_printf(b, "tmpfiles  %s --create --remove -E", s->source);
 		break;
 	case STEP_RESOLV:
-		buf_printf(b, "bind      host %s -> %s (where it points inside the target)",
-			   s->source, s->target);
+		buf_printf(b, "bind      host %s -> %s", s->source, s->target);
 		break;
 	}
 	if (s->attr) {
@@ -938,7 +1062,7 @@ static void format_json(struct buf *b, const struct enter_plan *plan)
 		buf_printf(b, ", \"flags\": [");
 		attr_words(b, s->attr, true);
 		buf_printf(b, "]");
-		if (s->kind == STEP_MKDIR)
+		if (s->kind == STEP_MKDIR || s->kind == STEP_MKFILE)
 			buf_printf(b, ", \"mode\": \"%04o\"", s->mode);
 		buf_json_member(b, ", ", "origin", s->origin ? s->origin : "default");
 		buf_printf(b, "}");

@@ -256,3 +256,47 @@ bool mounted_in_root(int root_fd, const char *path)
 	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
 	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
+
+int resolve_symlinks(int root_fd, const char *path, char **ret_path, int *ret_fd)
+{
+	_cleanup_free_ char *at = strdup(path);
+
+	if (!at)
+		return -ENOMEM;
+	for (int depth = 0; depth < 40; depth++) {
+		_cleanup_close_ int fd = -1;
+		_cleanup_free_ char *joined = NULL;
+		char link[4096], *next;
+		struct stat st;
+		ssize_t n;
+		int r;
+
+		r = resolve_at(root_fd, at, O_PATH | O_NOFOLLOW, 0, &fd);
+		if (r < 0) {
+			*ret_path = TAKE_PTR(at);
+			return r;
+		}
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (!S_ISLNK(st.st_mode)) {
+			*ret_path = TAKE_PTR(at);
+			if (ret_fd)
+				*ret_fd = take_fd(&fd);
+			return 0;
+		}
+		n = readlinkat(fd, "", link, sizeof(link) - 1);
+		if (n < 0)
+			return -errno;
+		link[n] = '\0';
+		/* A relative link is relative to the directory holding it. */
+		if (link[0] != '/' &&
+		    xasprintf(&joined, "%.*s/%s", (int)(strrchr(at, '/') - at), at, link) < 0)
+			return -ENOMEM;
+		next = path_normalize(joined ? joined : link);
+		if (!next)
+			return -ENOMEM;
+		free(at);
+		at = next;
+	}
+	return -ELOOP;
+}

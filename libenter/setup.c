@@ -54,13 +54,16 @@ static int run_step(struct enter_ctx *ctx, struct run *run, const struct step *s
 
 	switch (s->kind) {
 	case STEP_NAMESPACES:
-		return ns_unshare_private(err);
+		return ns_unshare(err);
+	case STEP_PROPAGATION:
+		return ns_make_private(err);
 	case STEP_ROOT:
 		/* The host's resolv.conf, cloned before pivot_root hides it. */
 		r = mount_prepare_resolv(run->plan, st, err);
 		return r < 0 ? r : mount_root(ctx, s, st, err);
 	case STEP_MKDIR:
-		return mount_make_dir(s, st, err);
+	case STEP_MKFILE:
+		return mount_make_point(s, st, err);
 	case STEP_PROC:
 	case STEP_TMPFS:
 		return mount_fresh_at(s, st, err);

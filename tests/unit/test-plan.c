@@ -87,6 +87,16 @@ static void remove_path(const char *path)
 	cr_assert_eq(unlinkat(root_fd, path, 0), 0, "rm %s: %s", path, strerror(errno));
 }
 
+/* A directory of the host, for --bind sources: in tmp, outside the root. */
+static const char *host_dir(const char *name)
+{
+	static char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	cr_assert(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", path, strerror(errno));
+	return path;
+}
+
 static void setup(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/libenter-test-plan-XXXXXX");
@@ -234,7 +244,8 @@ static void expect_steps(const struct want_step *want, size_t n)
 Test(plan, steps_in_order)
 {
 	const struct want_step want[] = {
-		{STEP_NAMESPACES, NULL, NULL},
+		{STEP_NAMESPACES, NULL, NULL, .fs_options = "mount,uts,ipc,pid"},
+		{STEP_PROPAGATION, NULL, "/", .fs_options = "rprivate"},
 		{STEP_ROOT, root, "/", .origin = "root"},
 		{STEP_MKDIR, NULL, "/dev", .mode = 0755, .origin = "missing"},
 		{STEP_MKDIR, NULL, "/proc", .mode = 0755, .origin = "missing"},
@@ -270,10 +281,11 @@ Test(plan, no_mkdir_when_present)
 		make_dirs(dirs[i]);
 	build(NULL);
 	cr_expect_eq(count_steps(STEP_MKDIR), 0);
-	cr_expect_eq(plan->n_steps, 17 - 5);
+	cr_expect_eq(plan->n_steps, 18 - 5);
 	cr_expect_eq(plan->steps[0].kind, STEP_NAMESPACES);
-	cr_expect_eq(plan->steps[1].kind, STEP_ROOT);
-	cr_expect_eq(plan->steps[2].kind, STEP_PROC);
+	cr_expect_eq(plan->steps[1].kind, STEP_PROPAGATION);
+	cr_expect_eq(plan->steps[2].kind, STEP_ROOT);
+	cr_expect_eq(plan->steps[3].kind, STEP_PROC);
 }
 
 Test(plan, mkdir_only_what_is_missing)
@@ -467,11 +479,14 @@ Test(plan, binds)
 {
 	const struct step *rw, *ro;
 
-	cr_assert_eq(enter_add_bind(ctx, "/srv/data", "/mnt/data", 0), 0);
+	char data[160];
+
+	snprintf(data, sizeof(data), "%s", host_dir("srv-data"));
+	cr_assert_eq(enter_add_bind(ctx, data, "/mnt/data", 0), 0);
 	cr_assert_eq(enter_add_bind(ctx, "/etc/ssl", "/etc/ssl", ENTER_BIND_RDONLY), 0);
 	build(NULL);
 	cr_assert_not_null(rw = find_step(STEP_BIND, "/mnt/data"));
-	cr_expect_str_eq(rw->source, "/srv/data");
+	cr_expect_str_eq(rw->source, data);
 	cr_expect_eq(rw->attr, 0);
 	cr_expect_str_eq(rw->origin, "--bind");
 	cr_assert_not_null(ro = find_step(STEP_BIND, "/etc/ssl"));
@@ -479,8 +494,14 @@ Test(plan, binds)
 	cr_expect_eq(ro->attr, MOUNT_ATTR_RDONLY);
 	cr_expect_str_eq(ro->origin, "--ro-bind");
 
-	/* In the order given, after the API filesystems, before pivot_root. */
-	cr_expect_eq(step_index(STEP_BIND, "/mnt/data") + 1, step_index(STEP_BIND, "/etc/ssl"));
+	/* In the order given, after the API filesystems, before pivot_root;
+	 * a missing destination made just before its bind, component by
+	 * component (the root has /etc, not /mnt). */
+	cr_expect_eq(step_index(STEP_MKDIR, "/mnt"), step_index(STEP_BIND, "/mnt/data") - 2);
+	cr_expect_eq(step_index(STEP_MKDIR, "/mnt/data"), step_index(STEP_BIND, "/mnt/data") - 1);
+	cr_expect_eq(step_index(STEP_MKDIR, "/etc"), -1);
+	cr_expect_eq(step_index(STEP_MKDIR, "/etc/ssl"), step_index(STEP_BIND, "/mnt/data") + 1);
+	cr_expect_eq(step_index(STEP_BIND, "/mnt/data") + 2, step_index(STEP_BIND, "/etc/ssl"));
 	cr_expect_gt(step_index(STEP_BIND, "/mnt/data"), step_index(STEP_TMPFS, "/run"));
 	cr_expect_lt(step_index(STEP_BIND, "/etc/ssl"), step_index(STEP_PIVOT, NULL));
 	cr_expect_eq(count_steps(STEP_BIND), 4);
@@ -501,7 +522,7 @@ Test(plan, no_activate)
 	build(NULL);
 	cr_expect_eq(count_steps(STEP_ACTIVATE), 0);
 	cr_expect_eq(count_steps(STEP_RESOLV), 1);
-	cr_expect_eq(plan->n_steps, 16);
+	cr_expect_eq(plan->n_steps, 17);
 	cr_expect_str_eq(plan->system ?: "(null)", SYSTEM);
 }
 
@@ -798,7 +819,10 @@ Test(plan, format_json)
 	_cleanup_free_ char *json = NULL;
 	char *argv[] = {"/bin/echo", "quote\" backslash\\ newline\n tab\t", NULL};
 
-	cr_assert_eq(enter_add_bind(ctx, "/srv/a \"b\"", "/mnt/x", ENTER_BIND_RDONLY), 0);
+	char src[160];
+
+	snprintf(src, sizeof(src), "%s", host_dir("a \"b\""));
+	cr_assert_eq(enter_add_bind(ctx, src, "/mnt/x", ENTER_BIND_RDONLY), 0);
 	build(argv);
 	cr_assert_eq(enter_plan_format(plan, ENTER_FORMAT_JSON, &json), 0);
 	cr_assert_not_null(json);
@@ -808,7 +832,7 @@ Test(plan, format_json)
 	cr_expect(json_balanced(json), "unbalanced JSON:\n%s", json);
 	cr_expect_eq(count_substr(json, "\"kind\": "), plan->n_steps);
 	cr_expect_not_null(strstr(json, "\"hostname\": \"testhost\""));
-	cr_expect_not_null(strstr(json, "\"source\": \"/srv/a \\\"b\\\"\""), "%s", json);
+	cr_expect_not_null(strstr(json, "/a \\\"b\\\"\""), "%s", json);
 	cr_expect_not_null(strstr(json, "\"quote\\\" backslash\\\\ newline\\n tab\\t\""), "%s",
 			   json);
 	cr_expect_not_null(strstr(json, "\"mode\": \"1777\""), "%s", json);
@@ -819,6 +843,7 @@ Test(plan, format_text_one_line_per_step)
 {
 	static const char *const prefixes[] = {
 		[STEP_NAMESPACES] = "unshare ", [STEP_TERMINAL] = "terminal ",
+		[STEP_PROPAGATION] = "mount ",	[STEP_MKFILE] = "mkfile ",
 		[STEP_HARDEN] = "harden ",	[STEP_TMPFILES] = "tmpfiles ",
 		[STEP_ROOT] = "bind ",		[STEP_MKDIR] = "mkdir ",
 		[STEP_PROC] = "mount ",		[STEP_TMPFS] = "mount ",
@@ -831,7 +856,7 @@ Test(plan, format_text_one_line_per_step)
 	char *line, *save = NULL;
 	size_t n = 0;
 
-	cr_assert_eq(enter_add_bind(ctx, "/srv/data", "/mnt/data", 0), 0);
+	cr_assert_eq(enter_add_bind(ctx, host_dir("srv-data"), "/mnt/data", 0), 0);
 	build(NULL);
 	cr_assert_eq(enter_plan_format(plan, ENTER_FORMAT_TEXT, &text), 0);
 	cr_assert_not_null(text);
@@ -948,4 +973,45 @@ Test(plan, run_plan_of_another_context_is_refused)
 	cr_expect_not_null(err);
 	cr_expect_eq(status, -1);
 	enter_free(other);
+}
+
+Test(plan, bind_source_made_absolute)
+{
+	const struct step *s;
+	char cwd[PATH_MAX];
+
+	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+	cr_assert_eq(chdir(tmp), 0);
+	host_dir("relative");
+	cr_assert_eq(enter_add_bind(ctx, "relative", "/mnt/rel", 0), 0);
+	build(NULL);
+	cr_assert_eq(chdir(cwd), 0);
+	cr_assert_not_null(s = find_step(STEP_BIND, "/mnt/rel"));
+	cr_expect_eq(s->source[0], '/', "%s", s->source);
+	cr_expect_eq(strncmp(s->source, tmp, strlen(tmp)), 0, "%s", s->source);
+}
+
+Test(plan, bind_source_missing_is_a_failure_known_in_advance)
+{
+	cr_assert_eq(enter_add_bind(ctx, "/no/such/source", "/mnt/none", 0), 0);
+	cr_assert_eq(plan_build(ctx, NULL, host_env, false, &plan, &err), -ENOENT);
+	cr_expect_str_eq(enter_error_message(err),
+			 "bind /no/such/source (--bind): no such file or directory");
+}
+
+Test(plan, bind_of_a_file_to_a_missing_destination)
+{
+	char file[160];
+	const struct step *s;
+
+	snprintf(file, sizeof(file), "%s/hostfile", tmp);
+	close(open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	cr_assert_eq(enter_add_bind(ctx, file, "/srv/hostfile", ENTER_BIND_RDONLY), 0);
+	build(NULL);
+	cr_assert_not_null(s = find_step(STEP_MKDIR, "/srv"));
+	cr_expect_eq(s->mode, 0755);
+	cr_assert_not_null(s = find_step(STEP_MKFILE, "/srv/hostfile"));
+	cr_expect_eq(s->mode, 0644);
+	cr_expect_eq(step_index(STEP_MKFILE, "/srv/hostfile"),
+		     step_index(STEP_BIND, "/srv/hostfile") - 1);
 }
