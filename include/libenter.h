@@ -41,9 +41,9 @@ enum {
 };
 
 enum enter_boot {
-	ENTER_BOOT_AUTO, /* mount /boot from the target's fstab (not yet implemented: as NONE) */
+	ENTER_BOOT_AUTO, /* mount /boot (/boot/efi, /efi) from the target's fstab */
 	ENTER_BOOT_NONE, /* leave /boot as it is */
-	ENTER_BOOT_SRC,	 /* mount or bind the given source on /boot (not yet implemented) */
+	ENTER_BOOT_SRC,	 /* mount a device or image, or bind a directory, on /boot */
 };
 
 enum enter_log_level {

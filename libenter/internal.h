@@ -44,10 +44,7 @@ static inline void fclosep(FILE **f)
 }
 
 void strv_free(char **v);
-static inline void strv_freep(char ***v)
-{
-	strv_free(*v);
-}
+void strv_freep(char ***v); /* for _cleanup_strv_ */
 
 #define _cleanup_close_	 _cleanup_(closep)
 #define _cleanup_free_	 _cleanup_(freep)
@@ -81,19 +78,22 @@ int strv_consume(char ***v, char *s);	 /* appends s, freed on failure */
  * amortised constant time; s is freed on failure. */
 int strv_append(char ***v, size_t *n, char *s);
 char *strv_find_prefix(char *const *v, const char *prefix);
-char **strv_copy(char *const *v);
+
+/* util.c */
 int xasprintf(char **ret, const char *fmt, ...) _printf_(2, 3);
 char *strdup_or_null(const char *s); /* NULL for NULL, or out of memory */
 bool hostname_valid(const char *s);
+char *hostname_first_line(char *text);
 bool same_inode(int a, int b); /* both fds on one inode of one filesystem */
 void close_all_except(int from, int *keep, size_t n);
 const char *errtext(int errnum); /* strerror(), lower case */
-bool interpreter_missing(const char *path, int error);
-char *missing_interpreter_text(const char *path);
+void strip_controls(char *s);
+
+/* spawn.c */
 /* CLONE_VM | CLONE_VFORK, as posix_spawn() */
 pid_t spawn(int (*fn)(void *), void *arg, int *ret_error);
-void strip_controls(char *s);
-char *hostname_first_line(char *text);
+bool interpreter_missing(const char *path, int error);
+char *missing_interpreter_text(const char *path);
 
 /* error.c */
 struct enter_error {
@@ -364,7 +364,7 @@ int report_receive(int fd, struct enter_ctx *ctx, struct enter_error **err);
 void log_msg(struct enter_ctx *ctx, enum enter_log_level level, const char *fmt, ...)
 	_printf_(3, 4);
 
-/* json.c: a tiny string builder for the plan printers */
+/* buf.c: a growing string buffer and JSON, for the printers */
 struct buf {
 	char *data;
 	size_t len, cap;

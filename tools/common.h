@@ -79,9 +79,9 @@ void settings_free(struct settings *s);
 
 /* "PROGRAM: STEP PATH (DETAIL): REASON" on stderr; returns the exit code. */
 int report_error(struct enter_error *err);
-/* "PROGRAM: MESSAGE" on stderr; returns 125. */
 /* strerror() in lower case, as the rest of a one-line message */
 const char *strerror_lower(int errnum);
+/* "PROGRAM: MESSAGE (see PROGRAM --help)" on stderr; returns 125. */
 int report_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The log callback of the three programs. */
 void log_to_stderr(void *userdata, enum enter_log_level level, const char *msg);

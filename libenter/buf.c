@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A growing string buffer, and the JSON the printers write with it.  A
+ * failed allocation is remembered (b->oom) and checked once at the end. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "internal.h"
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t avail = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->data ? b->data + b->len : NULL, avail, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < avail) {
+			b->len += n;
+			return;
+		}
+
+		size_t cap = (b->cap + n + 1) * 2;
+		char *d = realloc(b->data, cap);
+
+		if (!d) {
+			b->oom = true;
+			return;
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+}
+
+void buf_json_string(struct buf *b, const char *s)
+{
+	if (!s) {
+		buf_printf(b, "null");
+		return;
+	}
+	buf_printf(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			buf_printf(b, "\\n");
+		else if (*p == '\t')
+			buf_printf(b, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_printf(b, "\\u%04x", *p);
+		else
+			buf_printf(b, "%c", *p);
+	}
+	buf_printf(b, "\"");
+}
+
+/* SEP"KEY": "VALUE" (or null), the one shape of every string member. */
+void buf_json_member(struct buf *b, const char *sep, const char *key, const char *value)
+{
+	buf_printf(b, "%s\"%s\": ", sep, key);
+	buf_json_string(b, value);
+}
