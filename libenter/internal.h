@@ -333,13 +333,22 @@ _Noreturn void init_main(struct enter_ctx *ctx, struct run *run);
 int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_error **err);
 
 /* pty.c: the terminal relay */
+#include <poll.h>
 #include <termios.h>
+/* Bytes read from one side and not yet written to the other: the relay
+ * stops reading a side while its queue holds anything, so that a stalled
+ * terminal holds up the command's output, never enter's loop. */
+struct pty_queue {
+	char data[8192];
+	size_t len;
+};
 struct pty_relay {
 	unsigned tty_fds; /* which of 0, 1, 2 are terminals */
 	int master;	  /* -1 until pid 1 sent it */
-	int out_fd;
+	int out_fd;	  /* the caller's terminal reopened non-blocking, or -1 */
 	bool stdin_open, raw;
 	struct termios saved;
+	struct pty_queue to_out, to_master;
 };
 unsigned pty_terminal_fds(void);
 int pty_open_inside(unsigned tty_fds, int *ret_master, struct enter_error **err);
@@ -348,8 +357,12 @@ int pty_send_fd(int sock, int fd);
 int pty_receive_fd(int sock);
 void pty_relay_start(struct pty_relay *r, int master);
 void pty_relay_resize(struct pty_relay *r);
-void pty_relay_input(struct pty_relay *r);
-bool pty_relay_output(struct pty_relay *r);
+/* The relay's three entries of the caller's poll(): the master, stdin and
+ * the caller's terminal, each with the events it waits for now. */
+#define PTY_POLL_FDS 3
+void pty_relay_poll_fds(const struct pty_relay *r, struct pollfd p[PTY_POLL_FDS]);
+/* Moves what poll() said is ready; false once the inside side is gone. */
+bool pty_relay_events(struct pty_relay *r, const struct pollfd p[PTY_POLL_FDS]);
 void pty_relay_stop(struct pty_relay *r);
 
 /* report.c: records from the child to the parent through a pipe */

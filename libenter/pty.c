@@ -138,8 +138,16 @@ void pty_relay_start(struct pty_relay *r, int master)
 	struct winsize ws;
 	struct termios raw;
 
+	int out = r->tty_fds & 2 ? 1 : 2;
+	char path[32];
+
 	r->master = master;
-	r->out_fd = r->tty_fds & 2 ? 1 : 2;
+	/* A file description of our own, non-blocking: the caller's fd 1 is
+	 * shared with the rescue shell, whose flags are not ours to change. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", out);
+	r->out_fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (r->out_fd < 0)
+		r->out_fd = fcntl(out, F_DUPFD_CLOEXEC, 3);
 	r->stdin_open = r->tty_fds & 1;
 	if (ioctl(r->out_fd, TIOCGWINSZ, &ws) == 0 || ioctl(0, TIOCGWINSZ, &ws) == 0)
 		(void)ioctl(master, TIOCSWINSZ, &ws);
@@ -159,63 +167,94 @@ void pty_relay_resize(struct pty_relay *r)
 		(void)ioctl(r->master, TIOCSWINSZ, &ws);
 }
 
-static bool write_all(int fd, const char *p, size_t n)
+/* Writes what @q holds to @fd, as much as it takes without waiting. */
+static bool queue_flush(int fd, struct pty_queue *q)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	while (q->len > 0) {
+		ssize_t w = write(fd, q->data, q->len);
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-
-			(void)poll(&pfd, 1, -1);
-			continue;
-		}
+		if (w < 0 && errno == EAGAIN)
+			return true;
 		if (w <= 0)
 			return false;
-		p += w;
-		n -= w;
+		memmove(q->data, q->data + w, q->len - w);
+		q->len -= w;
 	}
 	return true;
 }
 
-/* Caller's terminal -> master.  At EOF of stdin, the relay stops reading it. */
-void pty_relay_input(struct pty_relay *r)
+/* Reads what @fd has into @q's free space: 1, 0 when nothing is there
+ * yet, -1 at its end or on an error. */
+static int queue_fill(int fd, struct pty_queue *q)
 {
-	char buf[4096];
-	ssize_t n = read(0, buf, sizeof(buf));
+	ssize_t n;
 
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0 || !write_all(r->master, buf, n))
-		r->stdin_open = false;
+	do
+		n = read(fd, q->data + q->len, sizeof(q->data) - q->len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 0;
+	if (n <= 0)
+		return -1;
+	q->len += n;
+	return 1;
 }
 
-/* Master -> caller's terminal; false once the inside side is gone (EIO). */
-bool pty_relay_output(struct pty_relay *r)
+void pty_relay_poll_fds(const struct pty_relay *r, struct pollfd p[PTY_POLL_FDS])
 {
-	char buf[8192];
+	bool on = r->master >= 0;
 
-	for (;;) {
-		ssize_t n = read(r->master, buf, sizeof(buf));
+	p[0] = (struct pollfd){
+		.fd = on ? r->master : -1,
+		.events = (r->to_out.len ? 0 : POLLIN) | (r->to_master.len ? POLLOUT : 0),
+	};
+	p[1] = (struct pollfd){.fd = on && r->stdin_open && !r->to_master.len ? 0 : -1,
+			       .events = POLLIN};
+	p[2] = (struct pollfd){.fd = on && r->to_out.len ? r->out_fd : -1, .events = POLLOUT};
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return true;
-		if (n <= 0)
+bool pty_relay_events(struct pty_relay *r, const struct pollfd p[PTY_POLL_FDS])
+{
+	/* Caller's terminal -> master; at the end of stdin, it is not read more. */
+	if (p[1].revents && queue_fill(0, &r->to_master) < 0)
+		r->stdin_open = false;
+	if ((p[1].revents || (p[0].revents & POLLOUT)) && !queue_flush(r->master, &r->to_master))
+		r->to_master.len = 0; /* the inside side is going: dropped */
+	/* Master -> caller's terminal; EIO once the inside side is gone. */
+	if (p[2].revents && !queue_flush(r->out_fd, &r->to_out))
+		r->to_out.len = 0; /* the caller's terminal is gone */
+	if ((p[0].revents & ~POLLOUT) && !r->to_out.len) {
+		if (queue_fill(r->master, &r->to_out) < 0)
 			return false;
-		(void)write_all(r->out_fd, buf, n);
+		if (!queue_flush(r->out_fd, &r->to_out))
+			r->to_out.len = 0;
+	}
+	return true;
+}
+
+/* What the command wrote last, for at most a second more of a stalled
+ * terminal: enter returns, whatever the terminal does. */
+static void drain_output(struct pty_relay *r)
+{
+	for (int rounds = 0; rounds < 10; rounds++) {
+		struct pollfd p = {.fd = r->out_fd, .events = POLLOUT};
+
+		if (!r->to_out.len && queue_fill(r->master, &r->to_out) <= 0)
+			return;
+		if (poll(&p, 1, 100) <= 0 || !queue_flush(r->out_fd, &r->to_out))
+			return;
 	}
 }
 
 void pty_relay_stop(struct pty_relay *r)
 {
 	if (r->master >= 0) {
-		(void)pty_relay_output(r); /* what the command wrote last */
+		drain_output(r);
 		closep(&r->master);
 	}
+	closep(&r->out_fd);
 	if (r->raw) {
 		(void)tcsetattr(0, TCSADRAIN, &r->saved);
 		r->raw = false;

@@ -47,15 +47,14 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 	pid_t w;
 
 	for (;;) {
-		bool pty = rs->pty.master >= 0;
-		struct pollfd p[] = {
+		struct pollfd p[4 + PTY_POLL_FDS] = {
 			{.fd = pidfd, .events = POLLIN},
 			{.fd = sfd, .events = POLLIN},
 			{.fd = rs->report_open ? report_fd : -1, .events = POLLIN},
 			{.fd = rs->pty_sock, .events = POLLIN},
-			{.fd = pty ? rs->pty.master : -1, .events = POLLIN},
-			{.fd = pty && rs->pty.stdin_open ? 0 : -1, .events = POLLIN},
 		};
+
+		pty_relay_poll_fds(&rs->pty, p + 4);
 
 		if (poll(p, ELEMENTSOF(p), -1) < 0) {
 			/* Leaving would stop the relay of signals and of the
@@ -91,10 +90,8 @@ static int relay(struct enter_ctx *ctx, pid_t pid, int pidfd, int report_fd, int
 			if (master >= 0)
 				pty_relay_start(&rs->pty, master);
 		}
-		if (p[4].revents && !pty_relay_output(&rs->pty))
+		if (!pty_relay_events(&rs->pty, p + 4))
 			closep(&rs->pty.master);
-		if (p[5].revents)
-			pty_relay_input(&rs->pty);
 		if (p[1].revents)
 			forward_signals(sfd, pidfd, rs);
 		if (p[0].revents)
@@ -120,7 +117,8 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 {
 	_cleanup_close_ int report_rd = -1, report_wr = -1, life_rd = -1, life_wr = -1;
 	_cleanup_close_ int pidfd = -1, pty_parent = -1, pty_child = -1;
-	struct relay_state rs = {.report_open = true, .pty_sock = -1, .pty.master = -1};
+	struct relay_state rs = {
+		.report_open = true, .pty_sock = -1, .pty.master = -1, .pty.out_fd = -1};
 	int fds[2], wstatus;
 	pid_t pid;
 

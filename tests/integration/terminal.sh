@@ -76,3 +76,36 @@ on_terminal "$(printf '%q ' env TERM=dumb "$ENTER" "$T/nonexistent")"
 expect_not_contains "TERM=dumb: no colour" "$OUT" "$esc"
 run_cmd env TERM=xterm "$ENTER" "$T/nonexistent"
 expect_eq "not on a terminal: no colour, one line" "enter: open $T/nonexistent: no such file or directory" "$ERR"
+
+# --- a terminal that stops reading (Ctrl-S, a hung terminal emulator) holds
+# up the command's output, not enter: a SIGTERM still reaches the command.
+# On a pty nobody reads, the command writes until the pty's buffer is full;
+# the command's "ready" goes to a file, then enter gets SIGTERM.
+stalled() {
+	python3 - "$@" <<'PY'
+import os, pty, signal, sys, time
+ready, argv = sys.argv[1], sys.argv[2:]
+pid, master = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+deadline = time.monotonic() + 20
+while not os.path.exists(ready) and time.monotonic() < deadline:
+    time.sleep(0.01)
+time.sleep(0.2)  # a stalled terminal: its buffer fills, nobody reads the master
+os.kill(pid, signal.SIGTERM)
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        print("exit", os.waitstatus_to_exitcode(status))
+        sys.exit(0)
+    time.sleep(0.02)
+os.kill(pid, signal.SIGKILL)
+os.waitpid(pid, 0)
+print("enter did not stop within 10 s of SIGTERM")
+PY
+}
+need_cmds python3
+OUT=$(stalled "$T/ready" "$ENTER" "$R" --no-activate --bind "$T" /t -- /bin/sh -c \
+	'touch /t/ready; while :; do echo 0123456789012345678901234567890123456789; done')
+expect_eq "a stalled terminal: SIGTERM reaches the command, enter exits 143" "exit 143" "$OUT"
