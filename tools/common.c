@@ -462,11 +462,15 @@ struct enter_ctx *context_for(const struct settings *s, int *ret_code)
 	}
 	enter_set_log(ctx, log_to_stderr, NULL);
 	/* A line per slow step (a disk mounted, activation) for a human on a
-	 * terminal; a line per step with --verbose; else warnings only, so
-	 * that a script's stderr holds one line per failure. */
-	enter_set_log_level(ctx, opt_verbose ? ENTER_LOG_DEBUG
-				 : isatty(2) ? ENTER_LOG_INFO
-					     : ENTER_LOG_WARNING);
+	 * terminal, unless --silent; a line per step with --verbose; else
+	 * warnings only, so that a script's stderr holds one line per failure. */
+	bool silent = false;
+
+	for (size_t i = 0; i < s->n_uses; i++)
+		silent = silent || s->uses[i].c == OPT_SILENT;
+	enter_set_log_level(ctx, opt_verbose		? ENTER_LOG_DEBUG
+				 : isatty(2) && !silent ? ENTER_LOG_INFO
+							: ENTER_LOG_WARNING);
 	return ctx;
 }
 

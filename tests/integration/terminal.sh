@@ -63,6 +63,9 @@ expect_contains "on a terminal: a progress line for activation" "$OUT" \
 	"enter: activating /nix/var/nix/profiles/system"
 run_cmd "$ENTER" "$R" -- /bin/busybox true
 expect_not_contains "not on a terminal: no progress line" "$ERR" "enter: activating"
+on_terminal "$(printf '%q ' "$ENTER" --silent "$R" -- /bin/busybox true)"
+expect_not_contains "on a terminal, --silent: no progress line" "$OUT" "enter: activating"
+expect_not_contains "on a terminal, --silent: nothing of activation" "$OUT" "activating the configuration"
 
 esc=$'\033['
 on_terminal "$(printf '%q ' env TERM=xterm "$ENTER" "$T/nonexistent")"
