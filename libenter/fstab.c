@@ -84,6 +84,7 @@ static int parse_line(const char *line, unsigned lineno, struct fstab_entry *ret
 		.pseudofs = mnt_fs_is_pseudofs(fs),
 		/* not mnt_fs_match_options(): there "noauto" means "no auto" */
 		.noauto = mnt_optstr_get_option(mnt_fs_get_options(fs), "noauto", NULL, NULL) == 0,
+		.nofail = mnt_optstr_get_option(mnt_fs_get_options(fs), "nofail", NULL, NULL) == 0,
 	};
 	if (oom) {
 		fstab_entry_clear(ret);

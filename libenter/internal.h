@@ -161,7 +161,7 @@ struct fstab_entry {
 	char *fstype;
 	char *vfs_options, *fs_options, *user_options;
 	unsigned line;
-	bool swap, netfs, pseudofs, noauto;
+	bool swap, netfs, pseudofs, noauto, nofail;
 };
 int fstab_parse_text(const char *text, struct fstab_entry **ret, size_t *ret_n,
 		     unsigned *ret_bad_line);
@@ -204,6 +204,7 @@ struct step {
 	char *fs_options; /* "mode=0755", "newinstance,ptmxmode=0666" */
 	uint64_t attr;	  /* MOUNT_ATTR_* */
 	unsigned mode;	  /* STEP_MKDIR, STEP_MKFILE */
+	bool nofail;	  /* STEP_FSTAB: a failure is a warning, as at boot */
 	unsigned resolve; /* how the target is resolved: RESOLVE_API, or 0 to follow
 			   * symlinks inside ROOT (--bind, --ro-bind destinations) */
 	char *origin;	  /* "--bind", "--tmpfs-tmp", "/mnt/etc/fstab line 7", ...;

@@ -514,6 +514,15 @@ static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 	int r;
 
 	r = fstab_resolve_source(e->spec, cache, &device);
+	if (r < 0 && e->nofail) {
+		/* As at boot: the system comes up without it. */
+		if (!check)
+			log_msg(ctx, ENTER_LOG_WARNING,
+				"mount %s (%s): source not found; nofail, so entering without it",
+				e->target, origin);
+		return report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line,
+				    "missing (nofail: not mounted)");
+	}
 	if (r < 0) {
 		if (!check)
 			return error_set(err, -r, "mount", e->target, origin, NULL);
@@ -538,7 +547,8 @@ static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 		}
 		fstype = probed;
 	}
-	if (check) {
+	/* A nofail entry that cannot be mounted does not stop a run. */
+	if (check && !e->nofail) {
 		r = plan_fstype_problems(plan, e, origin, device, fstype);
 		if (r < 0)
 			return r;
@@ -562,6 +572,7 @@ static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
 		     attr, origin);
 	if (r < 0)
 		return r;
+	plan->steps[plan->n_steps - 1].nofail = e->nofail;
 	return report_mount(plan, e->target, e->spec, device, fstype, e->line, "to mount");
 }
 

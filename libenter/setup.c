@@ -72,7 +72,16 @@ static int run_step(struct enter_ctx *ctx, struct run *run, const struct step *s
 	case STEP_BIND:
 		return mount_bind(s, st, err);
 	case STEP_FSTAB:
-		return mount_filesystem(s, st, err);
+		if (!s->nofail)
+			return mount_filesystem(s, st, err);
+		/* As at boot: a warning, and the system without it. */
+		struct enter_error *failed = NULL;
+
+		if (mount_filesystem(s, st, &failed) < 0)
+			log_msg(ctx, ENTER_LOG_WARNING, "%s; nofail, so entering without it",
+				enter_error_message(failed));
+		enter_error_free(failed);
+		return 0;
 	case STEP_BOOT_SPACE:
 		return mount_check_boot_space(ctx, s, st);
 	case STEP_HOSTNAME:

@@ -248,3 +248,31 @@ symlink_case() {
 
 symlink_case srv-up /srv ../../etc
 symlink_case home-slash /home /
+
+# --- nofail, as at boot: an entry that cannot be mounted is a warning and
+# the system is entered without it; the same entry without nofail stops.
+
+N=$T/nofail
+make_root "$N"
+mkdir -p "$N/data" "$N/wrongtype"
+NOFAIL_MISSING=$(new_uuid)
+cat >"$N/etc/fstab" <<EOF2
+UUID=$NOFAIL_MISSING /data ext4 defaults,nofail 0 2
+LABEL=$HOME_LABEL /wrongtype btrfs nofail 0 2
+LABEL=$HOME_LABEL /home ext4 defaults 0 2
+EOF2
+run_cmd "$ENTER" --boot none --fstab "$N" -- /bin/sh -c 'cat /home/marker; ls -A /data'
+expect_ok "nofail, source missing or wrong type: enter runs"
+expect_eq "nofail: the other entries are mounted" home-image "$OUT"
+expect_match "nofail, source missing: a warning naming the entry" "$ERR" \
+	"enter: warning: mount /data \\(UUID=$NOFAIL_MISSING from .*line 1\\): source not found; nofail"
+expect_match "nofail, cannot be mounted: a warning naming the entry" "$ERR" \
+	"enter: warning: mount /wrongtype .*line 2.*; nofail, so entering without it"
+run_cmd "$ENTER" --boot none --fstab "$N" --check
+expect_ok "nofail: --check finds no problem"
+expect_match "nofail: --check says it is not mounted" "$OUT" '^mount +/data .*missing \(nofail'
+sed -i 's/defaults,nofail/defaults/' "$N/etc/fstab"
+run_cmd "$ENTER" --boot none --fstab "$N" -- /bin/true
+expect_eq "without nofail, source missing: exit 125" 125 "$STATUS"
+expect_one_line_error "without nofail: one line naming /data" /data
+after_run "nofail"
