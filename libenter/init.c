@@ -54,7 +54,14 @@ int exec_command(const struct enter_plan *plan, unsigned tty_fds, struct enter_e
 	int e = errno;
 	bool found = e != ENOENT || interpreter_missing(plan->argv[0], e);
 
-	if (!found)
+	if (!found && !strchr(plan->argv[0], '/') && (plan->flags & ENTER_NO_ACTIVATE) &&
+	    plan->system)
+		/* PATH leads into /run/current-system, which activation makes. */
+		r = error_set(err, e, "exec", plan->argv[0], NULL,
+			      "command not found (--no-activate: no /run/current-system, which "
+			      "PATH leads to; %s/sw/bin/%s is the system's own)",
+			      plan->system, plan->argv[0]);
+	else if (!found)
 		r = error_set(err, e, "exec", plan->argv[0], NULL, "command not found");
 	else if (e == ENOENT) {
 		_cleanup_free_ char *why = missing_interpreter_text(plan->argv[0]);

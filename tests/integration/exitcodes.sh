@@ -27,6 +27,14 @@ expect_eq "/nonexistent: nothing on stdout" "" "$OUT"
 
 expect_status 127 "$ENTER" "$R" -- no-such-command-here
 expect_contains "command not in PATH: stderr names it" "$ERR" no-such-command-here
+expect_not_contains "command not in PATH, activated: no --no-activate hint" "$ERR" "--no-activate"
+
+# --no-activate: PATH leads into /run/current-system, which activation makes:
+# a bare name is not found there, and the line says where the system has it.
+expect_status 127 "$ENTER" "$R" --no-activate -- sh -c true
+expect_one_line_error "--no-activate, a bare name: one line naming it" sh
+expect_contains "--no-activate, a bare name: says why and where it is" "$ERR" \
+	"(--no-activate: no /run/current-system, which PATH leads to; /nix/var/nix/profiles/system/sw/bin/sh is the system's own)"
 
 printf '#!/bin/sh\necho should not run\n' >"$R/root/notexec"
 chmod 0644 "$R/root/notexec"
