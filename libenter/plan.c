@@ -546,8 +546,13 @@ static int plan_boot_source(struct enter_ctx *ctx, struct enter_plan *plan, bool
 	struct stat st;
 	int r;
 
-	if (mounted_in_root(ctx->root_fd, "/boot"))
+	if (mounted_in_root(ctx->root_fd, "/boot")) {
+		if (!check)
+			log_msg(ctx, ENTER_LOG_WARNING,
+				"--boot %s: not used, something is mounted on %s/boot already",
+				ctx->boot_src, ctx->root);
 		return report_mount(plan, "/boot", ctx->boot_src, NULL, NULL, 0, "already mounted");
+	}
 	if (stat(ctx->boot_src, &st) < 0)
 		return error_set(err, errno, "mount", "/boot", "--boot", "%s: %s", ctx->boot_src,
 				 errtext(errno));
@@ -571,6 +576,7 @@ static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check
 	_cleanup_free_ char *text = NULL;
 	struct fstab_entry *entries = NULL;
 	bool all = ctx->flags & ENTER_FSTAB, boot_found = false;
+	unsigned boot_line = 0; /* the first /boot entry mounted */
 	size_t n = 0;
 	unsigned bad_line;
 	int r;
@@ -609,6 +615,13 @@ static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check
 		const char *why = fstab_skip_reason(e, ctx->boot, all);
 		_cleanup_free_ char *origin = NULL;
 
+		if (streq(e->target, "/boot") && !why && boot_line && !check)
+			log_msg(ctx, ENTER_LOG_WARNING,
+				"%s/etc/fstab lines %u and %u both mount /boot: the second is "
+				"mounted over the first",
+				ctx->root, boot_line, e->line);
+		if (streq(e->target, "/boot") && !why && !boot_line)
+			boot_line = e->line;
 		if (streq(e->target, "/boot"))
 			boot_found = true;
 		if (streq(e->target, "/boot") && why && ctx->boot == ENTER_BOOT_AUTO &&

@@ -301,7 +301,22 @@ expect_eq "tmpfs already on /boot: exactly one mount on /boot inside" 1 "$(mount
 run_cmd "$ENTER" "$R" -- cat "$MARKER"
 expect_eq "tmpfs already on /boot: /boot inside is that tmpfs" boot-tmpfs "$OUT"
 expect_eq "tmpfs already on /boot: host mount table unchanged" "$before" "$(host_mounts)"
+# --boot SRC is not used then: said, not silently dropped.
+run_cmd "$ENTER" --boot "$ESP_DEV" "$R" -- cat "$MARKER"
+expect_eq "tmpfs already on /boot, --boot DEV: /boot inside is still that tmpfs" boot-tmpfs "$OUT"
+expect_contains "tmpfs already on /boot, --boot DEV: a warning says it is not used" "$ERR" \
+	"enter: warning: --boot $ESP_DEV: not used, something is mounted on $R/boot already"
 umount "$R/boot"
+
+# Two /boot lines: the second is mounted over the first, which a warning says.
+fstab <<EOF
+LABEL=$ESP_LABEL /boot ext4 defaults 0 2
+UUID=$ESP_UUID /boot ext4 defaults 0 2
+EOF
+run_cmd "$ENTER" "$R" -- cat "$MARKER"
+expect_ok "two /boot lines: runs"
+expect_contains "two /boot lines: a warning names both lines" "$ERR" \
+	"enter: warning: $R/etc/fstab lines 1 and 2 both mount /boot: the second is mounted over the first"
 
 # --- a source that cannot be found: one line naming mount point, source, line
 
