@@ -143,7 +143,9 @@ static int print_check_error(const char *root, struct enter_error *err, bool jso
 {
 	char *text = NULL;
 
-	if (enter_check_error(root, err, json ? ENTER_FORMAT_JSON : ENTER_FORMAT_TEXT, &text) < 0)
+	/* No ROOT at all is a usage error, not something found in a target. */
+	if (!root || !*root ||
+	    enter_check_error(root, err, json ? ENTER_FORMAT_JSON : ENTER_FORMAT_TEXT, &text) < 0)
 		return report_error(err);
 	enter_error_free(err);
 	fputs(text, stdout);

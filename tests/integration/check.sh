@@ -277,6 +277,9 @@ expect_eq "ROOT missing: the report names it" \
 run_cmd "$ENTER" "$T/no-such-root" --check --json
 expect_eq "ROOT missing: --check --json exits 1" 1 "$STATUS"
 problem_names "ROOT missing: a JSON problem names it" "open $T/no-such-root"
+run_cmd "$ENTER" '' --check
+expect_eq "ROOT empty: --check, a usage error, exits 125" 125 "$STATUS"
+expect_eq "ROOT empty: --check prints no report" "" "$OUT"
 H=$T/dev-link
 make_root "$H"
 ln -s / "$H/dev"
