@@ -205,11 +205,12 @@ static int queue_fill(int fd, struct pty_queue *q)
 void pty_relay_poll_fds(const struct pty_relay *r, struct pollfd p[PTY_POLL_FDS])
 {
 	bool on = r->master >= 0;
+	short master = (r->to_out.len ? 0 : POLLIN) | (r->to_master.len ? POLLOUT : 0);
 
-	p[0] = (struct pollfd){
-		.fd = on ? r->master : -1,
-		.events = (r->to_out.len ? 0 : POLLIN) | (r->to_master.len ? POLLOUT : 0),
-	};
+	/* Not polled at all while it waits for nothing: its POLLHUP, which
+	 * poll() reports whatever is asked, would wake the loop for ever
+	 * while a stalled terminal keeps the output queue full. */
+	p[0] = (struct pollfd){.fd = on && master ? r->master : -1, .events = master};
 	p[1] = (struct pollfd){.fd = on && r->stdin_open && !r->to_master.len ? 0 : -1,
 			       .events = POLLIN};
 	p[2] = (struct pollfd){.fd = on && r->to_out.len ? r->out_fd : -1, .events = POLLOUT};

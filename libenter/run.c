@@ -188,32 +188,20 @@ static int run_blocked(struct enter_ctx *ctx, const struct enter_plan *plan, int
 	return 0;
 }
 
-_public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan, int *status,
-			    struct enter_error **err)
+/* enter_run_plan() once @err is an error object and @plan is one to run. */
+static int run_plan(struct enter_ctx *ctx, const struct enter_plan *plan, int *status,
+		    struct enter_error **err)
 {
-	struct enter_error *ignored = NULL;
 	struct signalfd_siginfo si;
 	struct sigaction chld, chld_waitable;
 	bool chld_changed = false;
 	sigset_t mask, old;
 	int sfd, r;
 
-	/* Without an error object a failure would look like an exit status. */
-	if (!err)
-		err = &ignored;
-	if (!ctx || !plan || plan->ctx != ctx || !status) {
-		r = error_set(err, EINVAL, "run", NULL, NULL, NULL);
-		goto out_err;
-	}
-	if (plan->failure) {
-		r = error_set(err, ECANCELED, "run", NULL, NULL, "the plan would fail: %s",
-			      plan->failure);
-		goto out_err;
-	}
 	if (plan->flags & ENTER_HARDENED) {
 		r = hardened_load(err);
 		if (r < 0)
-			goto out_err;
+			return r;
 	}
 
 	/* With SIGCHLD ignored (which survives exec: a parent that never
@@ -249,7 +237,25 @@ _public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan
 out:
 	if (chld_changed)
 		(void)sigaction(SIGCHLD, &chld, NULL);
-out_err:
+	return r;
+}
+
+_public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan, int *status,
+			    struct enter_error **err)
+{
+	struct enter_error *ignored = NULL;
+	int r;
+
+	/* Without an error object a failure would look like an exit status. */
+	if (!err)
+		err = &ignored;
+	if (!ctx || !plan || plan->ctx != ctx || !status)
+		r = error_set(err, EINVAL, "run", NULL, NULL, NULL);
+	else if (plan->failure)
+		r = error_set(err, ECANCELED, "run", NULL, NULL, "the plan would fail: %s",
+			      plan->failure);
+	else
+		r = run_plan(ctx, plan, status, err);
 	enter_error_free(ignored);
 	return r;
 }

@@ -47,6 +47,22 @@ static void progress(struct enter_ctx *ctx, const struct step *s)
 				    : "");
 }
 
+/* An entry of the target's fstab; one marked nofail that cannot be mounted
+ * is a warning, as at boot, and the system is entered without it. */
+static int mount_fstab_entry(struct enter_ctx *ctx, const struct step *s, struct exec_state *st,
+			     struct enter_error **err)
+{
+	struct enter_error *failed = NULL;
+
+	if (!s->nofail)
+		return mount_filesystem(s, st, err);
+	if (mount_filesystem(s, st, &failed) < 0)
+		log_msg(ctx, ENTER_LOG_WARNING, "%s; nofail, so entering without it",
+			enter_error_message(failed));
+	enter_error_free(failed);
+	return 0;
+}
+
 static int run_step(struct enter_ctx *ctx, struct run *run, const struct step *s,
 		    struct exec_state *st, struct enter_error **err)
 {
@@ -72,16 +88,7 @@ static int run_step(struct enter_ctx *ctx, struct run *run, const struct step *s
 	case STEP_BIND:
 		return mount_bind(s, st, err);
 	case STEP_FSTAB:
-		if (!s->nofail)
-			return mount_filesystem(s, st, err);
-		/* As at boot: a warning, and the system without it. */
-		struct enter_error *failed = NULL;
-
-		if (mount_filesystem(s, st, &failed) < 0)
-			log_msg(ctx, ENTER_LOG_WARNING, "%s; nofail, so entering without it",
-				enter_error_message(failed));
-		enter_error_free(failed);
-		return 0;
+		return mount_fstab_entry(ctx, s, st, err);
 	case STEP_BOOT_SPACE:
 		return mount_check_boot_space(ctx, s, st);
 	case STEP_HOSTNAME:

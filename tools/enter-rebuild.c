@@ -51,23 +51,25 @@ static char *flake_dir(struct enter_ctx *ctx, const char *ref, int *ret_code)
 	const char *hash = strchr(ref, '#');
 	char *dir, *host_dir;
 	struct stat st;
+	bool here;
 
 	dir = hash ? strndup(ref, hash - ref) : strdup(ref);
 	if (!dir) {
 		*ret_code = report_usage("out of memory");
 		return NULL;
 	}
+	here = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 	/* A path that is no directory here would reach nixos-rebuild inside
 	 * and fail there, after activation; say so now. An absolute one may
 	 * name the target's own configuration (/etc/nixos). */
-	if (is_path(dir) && !(stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) &&
+	if (!here && is_path(dir) &&
 	    !(dir[0] == '/' && enter_stat_in_root(ctx, dir, &st) == 0 && S_ISDIR(st.st_mode))) {
 		*ret_code = report_usage("--flake %s: no such directory, on this system%s", dir,
 					 dir[0] == '/' ? " or in the target" : "");
 		free(dir);
 		return NULL;
 	}
-	if (!(stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
+	if (!here)
 		return dir;
 	host_dir = realpath(dir, NULL);
 	*ret_code = host_dir ? setter_result(enter_add_bind(ctx, host_dir, FLAKE_DIR, 0), "--flake",

@@ -75,9 +75,14 @@ changes_nothing() {
 	check_host_unchanged "$1"
 }
 
+# array_names ARRAY DESC WORD: the JSON array ARRAY (problems, warnings) has
+# a string naming WORD.
+array_names() {
+	jq_true "$2" "(.$1 | type == \"array\") and any(.$1[]; type == \"string\" and contains(\"$3\"))"
+}
 # problem_names DESC WORD: the JSON problems array has a string naming WORD.
 problem_names() {
-	jq_true "$1" "(.problems | type == \"array\") and any(.problems[]; type == \"string\" and contains(\"$2\"))"
+	array_names problems "$@"
 }
 
 # --- a good root, text
@@ -241,7 +246,7 @@ changes_nothing "no /boot in fstab, --boot DEV"
 
 # warning_names DESC WORD: the JSON warnings array has a string naming WORD.
 warning_names() {
-	jq_true "$1" "any(.warnings[]; type == \"string\" and contains(\"$2\"))"
+	array_names warnings "$@"
 }
 
 good_fstab
