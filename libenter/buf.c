@@ -40,6 +40,21 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	}
 }
 
+/* One character as JSON writes it inside a string; @quote: '"' too. */
+static void buf_escaped_char(struct buf *b, unsigned char c, bool quote)
+{
+	if ((c == '"' && quote) || c == '\\')
+		buf_printf(b, "\\%c", c);
+	else if (c == '\n')
+		buf_printf(b, "\\n");
+	else if (c == '\t')
+		buf_printf(b, "\\t");
+	else if (c < 0x20 || c == 0x7f)
+		buf_printf(b, "\\u%04x", c);
+	else
+		buf_printf(b, "%c", c);
+}
+
 void buf_json_string(struct buf *b, const char *s)
 {
 	if (!s) {
@@ -47,19 +62,31 @@ void buf_json_string(struct buf *b, const char *s)
 		return;
 	}
 	buf_printf(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p == '\n')
-			buf_printf(b, "\\n");
-		else if (*p == '\t')
-			buf_printf(b, "\\t");
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_printf(b, "\\u%04x", *p);
-		else
-			buf_printf(b, "%c", *p);
-	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		buf_escaped_char(b, *p, true);
 	buf_printf(b, "\"");
+}
+
+/* Ends the line of text written since @start: what it holds of control
+ * characters and backslashes, which only its values (a path, a name from
+ * the target) can bring, is escaped as in JSON, so that one line stays one
+ * line whatever a target's fstab or --bind says. */
+void buf_end_line(struct buf *b, size_t start)
+{
+	char *line;
+
+	if (b->oom)
+		return;
+	line = strndup(b->data + start, b->len - start);
+	if (!line) {
+		b->oom = true;
+		return;
+	}
+	b->len = start;
+	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+		buf_escaped_char(b, *p, false);
+	free(line);
+	buf_printf(b, "\n");
 }
 
 /* SEP"KEY": "VALUE" (or null), the one shape of every string member. */

@@ -8,10 +8,13 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <sys/stat.h>
+
+#include <libmount.h>
 
 #include "internal.h"
 
@@ -52,17 +55,17 @@ static char *system_path_of(int root_fd, const char *profile)
 	return TAKE_PTR(path);
 }
 
-static int detached_statvfs(const struct step *s, struct statvfs *sv)
+static int detached_statvfs(const struct mount_decision *m, struct statvfs *sv)
 {
 	_cleanup_close_ int fs = -1, mnt = -1;
 	bool ro = true;
 
 	for (int attempt = 0; attempt < 2; attempt++, ro = false) {
 		closep(&fs);
-		fs = fsopen(s->fstype, FSOPEN_CLOEXEC);
+		fs = fsopen(m->fstype, FSOPEN_CLOEXEC);
 		if (fs < 0)
 			return -errno;
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "source", s->source, 0) < 0)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "source", m->device, 0) < 0)
 			return -errno;
 		/* Read-only superblock, so that looking replays no journal;
 		 * refused when the device is mounted read-write elsewhere. */
@@ -79,24 +82,25 @@ static int detached_statvfs(const struct step *s, struct statvfs *sv)
 	return fstatvfs(mnt, sv) < 0 ? -errno : 0;
 }
 
-static struct boot_space boot_space_of(struct enter_ctx *ctx, const struct enter_plan *plan)
+static struct boot_space boot_space_of(struct enter_ctx *ctx, const struct mount_decisions *d)
 {
 	struct boot_space b = {};
 	struct statvfs sv;
 	int r = -ENOENT;
 
-	for (size_t i = 0; i < plan->n_steps; i++) {
-		const struct step *s = &plan->steps[i];
+	/* The last one decided for /boot is the one on top. */
+	for (size_t i = 0; i < d->n; i++) {
+		const struct mount_decision *m = &d->v[i];
 		struct stat st;
 
-		if (!streq(s->target, "/boot"))
+		if (!streq(m->target, "/boot"))
 			continue;
-		if (s->kind == STEP_BIND) /* --boot DIR */
-			r = statvfs(s->source, &sv) < 0 ? -errno : 0;
-		else if (s->kind != STEP_FSTAB)
+		if (m->verdict == MOUNT_BIND) /* --boot DIR */
+			r = statvfs(m->device, &sv) < 0 ? -errno : 0;
+		else if (m->verdict != MOUNT_DO)
 			continue;
-		else if (stat(s->source, &st) == 0 && S_ISBLK(st.st_mode))
-			r = detached_statvfs(s, &sv);
+		else if (stat(m->device, &st) == 0 && S_ISBLK(st.st_mode))
+			r = detached_statvfs(m, &sv);
 		else
 			return b; /* an image file: it would need a loop device */
 	}
@@ -116,19 +120,71 @@ static struct boot_space boot_space_of(struct enter_ctx *ctx, const struct enter
 	return b;
 }
 
-static void format_check_text(struct buf *b, const struct enter_plan *plan, const char *link,
-			      const char *system_path, unsigned long gen,
-			      const struct boot_space *space, const char *warning)
-{
-	buf_printf(b, "root        %s\n", plan->root);
-	buf_printf(b, "hostname    %s (%s)\n", plan->hostname, plan->hostname_origin);
-	if (plan->system)
-		buf_printf(b, "system      %s (%s -> %s, generation %lu)\n",
-			   system_path ? system_path : "not found", plan->system, link ? link : "?",
-			   gen);
-	for (size_t i = 0; i < plan->n_mounts; i++) {
-		const struct mount_report *m = &plan->mounts[i];
+/* What --check found, gathered for its two printers. */
+struct report {
+	const struct enter_plan *plan;	 /* hostname, system */
+	const struct mount_decisions *d; /* the fstab and --boot */
+	char *link;			 /* the profile's own link: "system-42-link" */
+	char *system_path;		 /* where the profile leads, or NULL */
+	unsigned long generation;
+	struct boot_space space;
+	char **warnings;
+	char **problems; /* what would make entering or a boot-loader install fail */
+};
 
+static void report_clear(struct report *r)
+{
+	free(r->link);
+	free(r->system_path);
+	strv_free(r->warnings);
+	strv_free(r->problems);
+}
+
+static int report_add(char ***v, const char *fmt, ...) _printf_(2, 3);
+static int report_add(char ***v, const char *fmt, ...)
+{
+	char *p;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	return strv_consume(v, p);
+}
+
+/* "WORD        VALUE", the value escaped. */
+static void check_line(struct buf *b, const char *word, const char *value)
+{
+	size_t start = b->len;
+
+	buf_printf(b, "%-11s %s", word, value);
+	buf_end_line(b, start);
+}
+
+static void format_check_text(struct buf *b, const struct report *r)
+{
+	const struct enter_plan *plan = r->plan;
+	size_t start;
+
+	check_line(b, "root", plan->root);
+	start = b->len;
+	buf_printf(b, "hostname    %s (%s)", plan->hostname ? plan->hostname : "unknown",
+		   plan->hostname_origin ? plan->hostname_origin : "not read");
+	buf_end_line(b, start);
+	if (plan->system) {
+		start = b->len;
+		buf_printf(b, "system      %s (%s -> %s, generation %lu)",
+			   r->system_path ? r->system_path : "not found", plan->system,
+			   r->link ? r->link : "?", r->generation);
+		buf_end_line(b, start);
+	}
+	for (size_t i = 0; i < r->d->n; i++) {
+		const struct mount_decision *m = &r->d->v[i];
+
+		start = b->len;
 		buf_printf(b, "mount       %-10s %s", m->target, m->spec ? m->spec : "-");
 		if (m->device && !streq(m->device, m->spec))
 			buf_printf(b, " = %s", m->device);
@@ -136,33 +192,44 @@ static void format_check_text(struct buf *b, const struct enter_plan *plan, cons
 			buf_printf(b, " (%s)", m->fstype);
 		if (m->line)
 			buf_printf(b, " line %u", m->line);
-		buf_printf(b, ": %s\n", m->state);
+		buf_printf(b, ": %s", m->state);
+		buf_end_line(b, start);
 	}
-	if (space->known)
+	if (r->space.known)
 		buf_printf(b, "/boot free  %" PRIu64 " MiB of %" PRIu64 " MiB\n",
-			   space->avail >> 20, space->total >> 20);
+			   r->space.avail >> 20, r->space.total >> 20);
 	else
 		buf_printf(b, "/boot free  unknown\n");
-	if (warning)
-		buf_printf(b, "warning     %s\n", warning);
-	for (char **p = plan->problems; p && *p; p++)
-		buf_printf(b, "problem     %s\n", *p);
-	buf_printf(b, "%s\n", strv_length(plan->problems) ? not_ok : "ok");
+	for (char **w = r->warnings; w && *w; w++)
+		check_line(b, "warning", *w);
+	for (char **p = r->problems; p && *p; p++)
+		check_line(b, "problem", *p);
+	buf_printf(b, "%s\n", strv_length(r->problems) ? not_ok : "ok");
 }
 
-static void format_check_json(struct buf *b, const struct enter_plan *plan, const char *link,
-			      const char *system_path, unsigned long gen,
-			      const struct boot_space *space, const char *warning)
+static void format_strv_json(struct buf *b, char *const *v)
 {
+	buf_printf(b, "[");
+	for (size_t i = 0; v && v[i]; i++) {
+		buf_printf(b, i ? ", " : "");
+		buf_json_string(b, v[i]);
+	}
+	buf_printf(b, "]");
+}
+
+static void format_check_json(struct buf *b, const struct report *r)
+{
+	const struct enter_plan *plan = r->plan;
+
 	buf_json_member(b, "{\n  ", "root", plan->root);
 	buf_json_member(b, ",\n  ", "hostname", plan->hostname);
 	buf_json_member(b, ",\n  ", "hostname_origin", plan->hostname_origin);
-	buf_json_member(b, ",\n  ", "system", system_path);
+	buf_json_member(b, ",\n  ", "system", r->system_path);
 	buf_json_member(b, ",\n  ", "profile", plan->system);
-	buf_json_member(b, ",\n  ", "system_link", link);
-	buf_printf(b, ",\n  \"generation\": %lu,\n  \"mounts\": [", gen);
-	for (size_t i = 0; i < plan->n_mounts; i++) {
-		const struct mount_report *m = &plan->mounts[i];
+	buf_json_member(b, ",\n  ", "system_link", r->link);
+	buf_printf(b, ",\n  \"generation\": %lu,\n  \"mounts\": [", r->generation);
+	for (size_t i = 0; i < r->d->n; i++) {
+		const struct mount_decision *m = &r->d->v[i];
 
 		buf_printf(b, "%s\n    {\"target\": ", i ? "," : "");
 		buf_json_string(b, m->target);
@@ -174,20 +241,71 @@ static void format_check_json(struct buf *b, const struct enter_plan *plan, cons
 		buf_printf(b, "}");
 	}
 	buf_printf(b, "\n  ],\n  \"boot_free_bytes\": ");
-	if (space->known)
-		buf_printf(b, "%" PRIu64 ",\n  \"boot_total_bytes\": %" PRIu64, space->avail,
-			   space->total);
+	if (r->space.known)
+		buf_printf(b, "%" PRIu64 ",\n  \"boot_total_bytes\": %" PRIu64, r->space.avail,
+			   r->space.total);
 	else
 		buf_printf(b, "null,\n  \"boot_total_bytes\": null");
-	buf_printf(b, ",\n  \"warnings\": [");
-	if (warning)
-		buf_json_string(b, warning);
-	buf_printf(b, "],\n  \"problems\": [");
-	for (size_t i = 0; plan->problems && plan->problems[i]; i++) {
-		buf_printf(b, i ? ", " : "");
-		buf_json_string(b, plan->problems[i]);
+	buf_printf(b, ",\n  \"warnings\": ");
+	format_strv_json(b, r->warnings);
+	buf_printf(b, ",\n  \"problems\": ");
+	format_strv_json(b, r->problems);
+	buf_printf(b, "\n}\n");
+}
+
+/* What can be told of a mount before trying it: the kernel knows no such
+ * filesystem (vfat on a rescue kernel without it), or the device holds
+ * another one than the fstab says. */
+static int fstype_problem(struct report *r, const struct mount_decision *m)
+{
+	_cleanup_free_ char *found = NULL;
+	int ambivalent = 0;
+
+	if (!kernel_has_filesystem(m->fstype))
+		return report_add(&r->problems,
+				  "%s: this kernel cannot mount %s: not in /proc/filesystems, no "
+				  "module for it (%s)",
+				  m->target, m->fstype, m->origin);
+	found = mnt_get_fstype(m->device, &ambivalent, NULL);
+	if (found && !ambivalent && !same_filesystem_family(found, m->fstype))
+		return report_add(&r->problems, "%s: the fstab says %s, %s holds %s (%s)",
+				  m->target, m->fstype, m->device, found, m->origin);
+	return 0;
+}
+
+/* The problems: where the plan stops, every mount that would fail (a run
+ * stops at the first), and what is known to fail later. */
+static int report_problems(struct enter_ctx *ctx, struct report *r)
+{
+	const struct mount_decisions *d = r->d;
+	bool failure_listed = false;
+	int n = 0;
+
+	for (size_t i = 0; i < d->n && n >= 0; i++) {
+		const struct mount_decision *m = &d->v[i];
+		const char *msg = m->error ? enter_error_message(m->error) : NULL;
+
+		if (msg && r->plan->failure && streq(msg, r->plan->failure))
+			failure_listed = true;
+		if (m->verdict == MOUNT_FAILS)
+			n = report_add(&r->problems, "%s", msg ? msg : m->state);
+		else if (m->verdict == MOUNT_DO && !m->nofail)
+			n = fstype_problem(r, m);
 	}
-	buf_printf(b, "]\n}\n");
+	if (n >= 0 && r->plan->failure && !failure_listed)
+		n = report_add(&r->problems, "%s", r->plan->failure);
+	if (n >= 0 && d->boot_skipped)
+		n = report_add(&r->problems, "/boot: %s; --boot SRC gives one", d->boot_skipped);
+	if (n >= 0 && ctx->boot == ENTER_BOOT_AUTO && !d->boot_listed &&
+	    !mounted_in_root(ctx->root_fd, "/boot"))
+		n = report_add(&r->problems, "/boot: not in %s/etc/fstab and not mounted",
+			       ctx->root);
+	/* No system: no activation, so no /run/current-system and none of
+	 * its tools (nixos-rebuild) in PATH. */
+	if (n >= 0 && r->plan->system && !r->system_path)
+		n = report_add(&r->problems, "%s: no system there (not found in the target)",
+			       r->plan->system);
+	return n < 0 ? n : 0;
 }
 
 _public_ int enter_check_error(const char *root, const struct enter_error *failure,
@@ -204,8 +322,9 @@ _public_ int enter_check_error(const char *root, const struct enter_error *failu
 		buf_json_string(&b, problem);
 		buf_printf(&b, "]\n}\n");
 	} else {
-		buf_printf(&b, "root        %s\n", root);
-		buf_printf(&b, "problem     %s\n%s\n", problem, not_ok);
+		check_line(&b, "root", root);
+		check_line(&b, "problem", problem);
+		buf_printf(&b, "%s\n", not_ok);
 	}
 	if (b.oom) {
 		free(b.data);
@@ -219,22 +338,18 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 			 int *ret_problems, struct enter_error **err)
 {
 	extern char **environ;
+	_cleanup_(targetfs_clear) struct mount_decisions d = {};
+	_cleanup_(report_clear) struct report rep = {.d = &d};
 	struct enter_plan *plan = NULL;
 	struct enter_error *failure = NULL;
-	_cleanup_free_ char *link = NULL, *system_path = NULL, *low_boot = NULL;
-	struct boot_space space;
 	struct buf b = {};
-	unsigned long gen;
 	int r;
 
 	if (!ctx || !ret_text || !ret_problems)
 		return error_set(err, EINVAL, "check", NULL, NULL, NULL);
-	r = plan_build(ctx, NULL, environ, true, &plan, &failure);
-	if (r == -ENOMEM)
-		return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
-	if (r < 0) {
-		/* Something in the target stops enter before it could look
-		 * further (ROOT/dev a symlink): that is what --check reports. */
+	r = targetfs_decide(ctx, &d, &failure);
+	if (r < 0 && r != -ENOMEM) {
+		/* The fstab cannot be read: that is what --check reports. */
 		r = enter_check_error(ctx->root, failure, fmt, ret_text);
 		enter_error_free(failure);
 		if (r < 0)
@@ -242,33 +357,35 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 		*ret_problems = 1;
 		return 0;
 	}
-	gen = generation_of(ctx->root_fd, plan->system, &link);
-	system_path = system_path_of(ctx->root_fd, plan->system);
-	space = boot_space_of(ctx, plan);
-	r = 0;
-	/* A warning, as when entering: a new generation may still fit. */
-	if (space.known && ctx->boot_min_free && space.avail < ctx->boot_min_free &&
-	    xasprintf(&low_boot,
-		      "/boot: %" PRIu64 " MiB free, less than --boot-min-free %" PRIu64
-		      " MiB: installing a new generation may fail",
-		      space.avail >> 20, ctx->boot_min_free >> 20) < 0)
-		r = -ENOMEM;
-	/* No system: no activation, so no /run/current-system and none of its
-	 * tools (nixos-rebuild) in PATH. */
-	if (r >= 0 && plan->system && !system_path)
-		r = plan_add_problem(plan, "%s: no system there (not found in the target)",
-				     plan->system);
-	if (r < 0) {
-		plan_free(plan);
+	enter_error_free(failure);
+	failure = NULL;
+	if (r >= 0)
+		(void)plan_build(ctx, NULL, environ, &d, &plan, &failure);
+	enter_error_free(failure);
+	if (!plan)
 		return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
-	}
-	if (fmt == ENTER_FORMAT_JSON)
-		format_check_json(&b, plan, link, system_path, gen, &space, low_boot);
-	else
-		format_check_text(&b, plan, link, system_path, gen, &space, low_boot);
-	*ret_problems = (int)strv_length(plan->problems);
+	rep.plan = plan;
+	rep.generation = generation_of(ctx->root_fd, plan->system, &rep.link);
+	rep.system_path = system_path_of(ctx->root_fd, plan->system);
+	rep.space = boot_space_of(ctx, &d);
+	r = 0;
+	for (char **w = d.warnings; w && *w && r >= 0; w++)
+		r = strv_push(&rep.warnings, *w);
+	/* A warning, as when entering: a new generation may still fit. */
+	if (r >= 0 && rep.space.known && ctx->boot_min_free && rep.space.avail < ctx->boot_min_free)
+		r = report_add(&rep.warnings,
+			       "/boot: %" PRIu64 " MiB free, less than --boot-min-free %" PRIu64
+			       " MiB: installing a new generation may fail",
+			       rep.space.avail >> 20, ctx->boot_min_free >> 20);
+	if (r >= 0)
+		r = report_problems(ctx, &rep);
+	if (r >= 0 && fmt == ENTER_FORMAT_JSON)
+		format_check_json(&b, &rep);
+	else if (r >= 0)
+		format_check_text(&b, &rep);
+	*ret_problems = (int)strv_length(rep.problems);
 	plan_free(plan);
-	if (b.oom) {
+	if (r < 0 || b.oom) {
 		free(b.data);
 		return error_set(err, ENOMEM, "check", NULL, NULL, NULL);
 	}

@@ -262,5 +262,5 @@ _public_ int enter_plan(struct enter_ctx *ctx, char *const argv[], struct enter_
 
 	if (!ctx || !ret_plan)
 		return error_set(err, EINVAL, "plan", NULL, NULL, NULL);
-	return plan_build(ctx, argv, environ, false, ret_plan, err);
+	return plan_build(ctx, argv, environ, NULL, ret_plan, err);
 }

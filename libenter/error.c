@@ -62,6 +62,27 @@ int error_from_fs_context(struct enter_error **err, int errnum, int fs_fd, const
 	return error_set(err, errnum, step, path, detail, NULL);
 }
 
+int error_copy(struct enter_error **err, const struct enter_error *from)
+{
+	struct enter_error *e;
+
+	if (!err || *err)
+		return -from->errnum;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -from->errnum;
+	*e = (struct enter_error){
+		.errnum = from->errnum,
+		.exit_code = from->exit_code,
+		.step = strdup_or_null(from->step),
+		.path = strdup_or_null(from->path),
+		.detail = strdup_or_null(from->detail),
+		.reason = strdup_or_null(from->reason),
+	};
+	*err = e;
+	return -from->errnum;
+}
+
 _public_ void enter_error_free(struct enter_error *e)
 {
 	if (!e)

@@ -81,6 +81,8 @@ static void attr_words(struct buf *b, uint64_t attr, bool json)
 
 static void format_step_text(struct buf *b, const struct step *s, const struct enter_plan *plan)
 {
+	size_t start = b->len;
+
 	switch (s->kind) {
 	case STEP_NAMESPACES:
 		buf_printf(b, "unshare   %s (pid: pid 1 forked into a new one)", s->fs_options);
@@ -150,25 +152,38 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 		attr_words(b, s->attr, false);
 		buf_printf(b, "]");
 	}
-	buf_printf(b, "  # %s\n", s->origin ? s->origin : "default");
+	buf_printf(b, "  # %s", s->origin ? s->origin : "default");
+	buf_end_line(b, start);
+}
+
+/* One line of text: "WORD      VALUE", the value escaped. */
+static void format_line(struct buf *b, const char *word, const char *value)
+{
+	size_t start = b->len;
+
+	buf_printf(b, "%-9s %s", word, value);
+	buf_end_line(b, start);
 }
 
 static void format_text(struct buf *b, const struct enter_plan *plan)
 {
+	size_t start;
+
 	for (size_t i = 0; i < plan->n_steps; i++)
 		format_step_text(b, &plan->steps[i], plan);
 	if (plan->failure) {
-		buf_printf(b, "failed    %s\n", plan->failure);
+		format_line(b, "failed", plan->failure);
 		return;
 	}
+	start = b->len;
 	buf_printf(b, "exec     ");
 	for (char **a = plan->argv; *a; a++)
 		buf_printf(b, " %s", *a);
-	buf_printf(b, "\n");
+	buf_end_line(b, start);
 	if (!streq(plan->workdir, "/"))
-		buf_printf(b, "cwd       %s\n", plan->workdir);
+		format_line(b, "cwd", plan->workdir);
 	for (char **e = plan->envp; *e; e++)
-		buf_printf(b, "env       %s\n", *e);
+		format_line(b, "env", *e);
 	if (plan->preserve_fds)
 		buf_printf(b, "fds       0-%d\n", 2 + plan->preserve_fds);
 }

@@ -112,6 +112,8 @@ struct enter_error {
 int error_set(struct enter_error **err, int errnum, const char *step, const char *path,
 	      const char *detail, const char *reason_fmt, ...) _printf_(6, 7);
 void error_set_exit_code(struct enter_error *err, int code);
+/* Fills *err, unless already set, with a copy of @from; returns -errnum. */
+int error_copy(struct enter_error **err, const struct enter_error *from);
 int error_from_fs_context(struct enter_error **err, int errnum, int fs_fd, const char *step,
 			  const char *path, const char *detail);
 
@@ -173,6 +175,42 @@ int mount_point_of(int fd, char **ret_path);
 bool kernel_has_filesystem(const char *type);
 bool same_filesystem_family(const char *found, const char *type);
 
+/* targetfs.c: one walk of the target's fstab and --boot, a decision per
+ * entry; plan.c makes steps of them, check.c reports them */
+enum mount_verdict {
+	MOUNT_DO,      /* mount @device at @target: a STEP_FSTAB */
+	MOUNT_BIND,    /* --boot DIR: bind @device at /boot */
+	MOUNT_SKIPPED, /* not enter's to mount: @state says why (swap, noauto, ...) */
+	MOUNT_PRESENT, /* something is mounted there under ROOT already */
+	MOUNT_ABSENT,  /* nofail, its source not there: entered without it */
+	MOUNT_FAILS,   /* a run stops here: @error says why */
+};
+
+struct mount_decision {
+	enum mount_verdict verdict;
+	const char *state; /* for --check: "to mount", "missing", "swap", ... */
+	char *target;	   /* the mount point inside ROOT */
+	char *spec;	   /* the source as written: "UUID=3A1F-22C4" */
+	char *device;	   /* the source found, or NULL */
+	char *fstype;	   /* probed when the fstab says "auto" */
+	char *fs_options;  /* MOUNT_DO: superblock options, or NULL */
+	uint64_t attr;	   /* MOUNT_DO: MOUNT_ATTR_* */
+	char *origin;	   /* "UUID=... from /mnt/etc/fstab line 7", "--boot" */
+	unsigned line;	   /* in the fstab, 0 for --boot */
+	bool nofail;
+	struct enter_error *error; /* MOUNT_FAILS */
+};
+
+struct mount_decisions {
+	struct mount_decision *v;
+	size_t n;
+	char **warnings;    /* logged by a run, listed by --check */
+	char *boot_skipped; /* why the fstab's /boot line is not mounted, or NULL */
+	bool boot_listed;   /* the fstab has a /boot line */
+};
+int targetfs_decide(struct enter_ctx *ctx, struct mount_decisions *ret, struct enter_error **err);
+void targetfs_clear(struct mount_decisions *d);
+
 /* plan.c */
 enum step_kind {
 	STEP_NAMESPACES,  /* new mount, uts, ipc namespaces (pid: from the fork) */
@@ -211,12 +249,6 @@ struct step {
 			   * NULL for what enter always does ("default") */
 };
 
-/* What the plan decided for each fstab entry and --boot, for --check. */
-struct mount_report {
-	char *target, *spec, *device, *fstype, *state;
-	unsigned line;
-};
-
 struct enter_plan {
 	const struct enter_ctx *ctx; /* the context it was made from */
 	char *failure;		     /* the error of the step that would fail, or NULL */
@@ -236,9 +268,6 @@ struct enter_plan {
 	unsigned tty_fds; /* which of 0, 1, 2 were terminals: the command gets a pty */
 	unsigned flags;
 	uint64_t boot_min_free;
-	struct mount_report *mounts;
-	size_t n_mounts;
-	char **problems; /* what would make a boot-loader install fail */
 };
 
 struct bind_spec {
@@ -270,10 +299,12 @@ struct enter_ctx {
 	void *log_userdata;
 };
 
-/* Something that would make entering or a boot-loader install fail. */
-int plan_add_problem(struct enter_plan *plan, const char *fmt, ...) _printf_(2, 3);
-int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
-	       struct enter_plan **ret, struct enter_error **err);
+/* The plan of a run, from @decisions when the caller has them (--check),
+ * else from a walk of the fstab of its own.  A plan that would fail is
+ * returned too, up to the failing step, with its error in ->failure. */
+int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
+	       const struct mount_decisions *decisions, struct enter_plan **ret,
+	       struct enter_error **err);
 struct enter_plan *plan_free(struct enter_plan *plan);
 const char *step_kind_name(enum step_kind kind);
 
@@ -386,6 +417,7 @@ struct buf {
 };
 void buf_printf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
 void buf_json_string(struct buf *b, const char *s);
+void buf_end_line(struct buf *b, size_t start);
 void buf_json_member(struct buf *b, const char *sep, const char *key, const char *value);
 
 #endif

@@ -12,8 +12,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include <libmount.h>
-
 #include "internal.h"
 
 static const char *const api_dirs[] = {"dev", "proc", "sys", "run"};
@@ -42,15 +40,6 @@ struct enter_plan *plan_free(struct enter_plan *plan)
 	free(plan->shell);
 	free(plan->shell_command);
 	free(plan->failure);
-	for (size_t i = 0; i < plan->n_mounts; i++) {
-		free(plan->mounts[i].target);
-		free(plan->mounts[i].spec);
-		free(plan->mounts[i].device);
-		free(plan->mounts[i].fstype);
-		free(plan->mounts[i].state);
-	}
-	free(plan->mounts);
-	strv_free(plan->problems);
 	strv_free(plan->argv);
 	strv_free(plan->envp);
 	free(plan);
@@ -375,283 +364,42 @@ static int plan_command(char *const argv[], const char *shell, const char *shell
 	return r;
 }
 
-static int report_mount(struct enter_plan *plan, const char *target, const char *spec,
-			const char *device, const char *fstype, unsigned line, const char *state)
+/* The decisions on the target's filesystems, as steps: a mount point that
+ * is missing is made first (on the filesystem mounted above it, if any, as
+ * systemd does at boot). */
+static int plan_filesystems(struct enter_ctx *ctx, struct enter_plan *plan,
+			    const struct mount_decisions *d, struct enter_error **err)
 {
-	struct mount_report *m;
-	bool oom = false;
-
-	m = realloc(plan->mounts, (plan->n_mounts + 1) * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	plan->mounts = m;
-	m = &m[plan->n_mounts++];
-	*m = (struct mount_report){
-		.target = dup_or_null(target, &oom),
-		.spec = dup_or_null(spec, &oom),
-		.device = dup_or_null(device, &oom),
-		.fstype = dup_or_null(fstype, &oom),
-		.state = dup_or_null(state, &oom),
-		.line = line,
-	};
-	return oom ? -ENOMEM : 0;
-}
-
-int plan_add_problem(struct enter_plan *plan, const char *fmt, ...)
-{
-	char *p;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	return strv_consume(&plan->problems, p);
-}
-
-/* A mount point of a target filesystem must be a real directory: a symlink,
- * even one that stays inside ROOT, could put the ESP over /etc.  A missing
- * one is created. */
-static int plan_mount_point(struct enter_ctx *ctx, struct enter_plan *plan, const char *target,
-			    struct enter_error **err)
-{
-	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = resolve_at(ctx->root_fd, target, O_PATH | O_DIRECTORY, RESOLVE_API, &fd);
-	if (r == -ENOENT) {
-		r = plan_add(plan, STEP_MKDIR, NULL, target, NULL, NULL, 0, "missing mount point");
-		if (r < 0)
-			return r;
-		plan->steps[plan->n_steps - 1].mode = 0755;
-		return 0;
-	}
-	if (r < 0)
-		return error_set(err, -r, "resolve", target, NULL, "%s", resolve_strerror(r));
-	return 0;
-}
+	for (char **w = d->warnings; w && *w; w++)
+		log_msg(ctx, ENTER_LOG_WARNING, "%s", *w);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct mount_decision *m = &d->v[i];
+		enum step_kind kind = m->verdict == MOUNT_BIND ? STEP_BIND : STEP_FSTAB;
 
-static inline void mnt_unref_cachep(struct libmnt_cache **c)
-{
-	mnt_unref_cache(*c);
-}
-
-/* What --check can tell of a mount before trying it: the kernel knows no
- * such filesystem (vfat on a rescue kernel without it), or the device holds
- * another one than the fstab says. */
-static int plan_fstype_problems(struct enter_plan *plan, const struct fstab_entry *e,
-				const char *origin, const char *device, const char *fstype)
-{
-	_cleanup_free_ char *found = NULL;
-	int ambivalent = 0;
-
-	if (!kernel_has_filesystem(fstype))
-		return plan_add_problem(
-			plan,
-			"%s: this kernel cannot mount %s: not in /proc/filesystems, no "
-			"module for it (%s)",
-			e->target, fstype, origin);
-	found = mnt_get_fstype(device, &ambivalent, NULL);
-	if (found && !ambivalent && !same_filesystem_family(found, fstype))
-		return plan_add_problem(plan, "%s: the fstab says %s, %s holds %s (%s)", e->target,
-					fstype, device, found, origin);
-	return 0;
-}
-
-/* One filesystem to mount: its mount point, the step, the report. */
-static int plan_filesystem(struct enter_ctx *ctx, struct enter_plan *plan,
-			   struct libmnt_cache *cache, const struct fstab_entry *e,
-			   const char *origin, bool check, struct enter_error **err)
-{
-	_cleanup_free_ char *device = NULL, *fs_options = NULL, *probed = NULL;
-	const char *fstype = e->fstype;
-	uint64_t attr = 0;
-	int r;
-
-	r = fstab_resolve_source(e->spec, cache, &device);
-	if (r < 0 && e->nofail) {
-		/* As at boot: the system comes up without it. */
-		if (!check)
-			log_msg(ctx, ENTER_LOG_WARNING,
-				"mount %s (%s): source not found; nofail, so entering without it",
-				e->target, origin);
-		return report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line,
-				    "missing (nofail: not mounted)");
-	}
-	if (r < 0) {
-		if (!check)
-			return error_set(err, -r, "mount", e->target, origin, NULL);
-		/* The run would stop here, whether the entry is /boot or one
-		 * that --fstab mounts. */
-		r = plan_add_problem(plan, "%s: source %s not found (%s)", e->target, e->spec,
-				     origin);
-		if (r < 0)
-			return r;
-		return report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line, "missing");
-	}
-	if (!fstype || !*fstype || streq(fstype, "auto")) {
-		int ambivalent = 0;
-
-		probed = mnt_get_fstype(device, &ambivalent, NULL);
-		if (!probed || ambivalent) {
-			if (!check)
-				return error_set(err, ENOMEDIUM, "mount", e->target, origin,
-						 "cannot tell the filesystem type of %s", device);
-			return report_mount(plan, e->target, e->spec, device, NULL, e->line,
-					    "unknown filesystem");
+		switch (m->verdict) {
+		case MOUNT_SKIPPED:
+		case MOUNT_PRESENT:
+		case MOUNT_ABSENT:
+			continue;
+		case MOUNT_FAILS:
+			return error_copy(err, m->error);
+		case MOUNT_DO:
+		case MOUNT_BIND:
+			break;
 		}
-		fstype = probed;
-	}
-	/* A nofail entry that cannot be mounted does not stop a run. */
-	if (check && !e->nofail) {
-		r = plan_fstype_problems(plan, e, origin, device, fstype);
+		r = plan_mount_point_path(ctx, plan, m->target, true, RESOLVE_API,
+					  "missing mount point", "missing mount point", err);
 		if (r < 0)
 			return r;
-	}
-	r = fstab_options(e, &attr, &fs_options);
-	if (r < 0)
-		return r;
-	struct enter_error *refused = NULL;
-
-	r = plan_mount_point(ctx, plan, e->target, check ? &refused : err);
-	if (r < 0 && check) {
-		r = plan_add_problem(plan, "%s", enter_error_message(refused));
-		enter_error_free(refused);
-		return r < 0 ? r
-			     : report_mount(plan, e->target, e->spec, device, fstype, e->line,
-					    "refused: an unsafe mount point");
-	}
-	if (r < 0)
-		return r;
-	r = plan_add(plan, STEP_FSTAB, device, e->target, fstype, *fs_options ? fs_options : NULL,
-		     attr, origin);
-	if (r < 0)
-		return r;
-	plan->steps[plan->n_steps - 1].nofail = e->nofail;
-	return report_mount(plan, e->target, e->spec, device, fstype, e->line, "to mount");
-}
-
-/* --boot SRC: a directory is bound, a device or an image is mounted. */
-static int plan_boot_source(struct enter_ctx *ctx, struct enter_plan *plan, bool check,
-			    struct enter_error **err)
-{
-	struct fstab_entry e = {.spec = ctx->boot_src,
-				.target = "/boot",
-				.fstype = "auto",
-				.vfs_options = "",
-				.fs_options = "",
-				.user_options = ""};
-	struct stat st;
-	int r;
-
-	if (mounted_in_root(ctx->root_fd, "/boot")) {
-		if (!check)
-			log_msg(ctx, ENTER_LOG_WARNING,
-				"--boot %s: not used, something is mounted on %s/boot already",
-				ctx->boot_src, ctx->root);
-		return report_mount(plan, "/boot", ctx->boot_src, NULL, NULL, 0, "already mounted");
-	}
-	if (stat(ctx->boot_src, &st) < 0)
-		return error_set(err, errno, "mount", "/boot", "--boot", "%s: %s", ctx->boot_src,
-				 errtext(errno));
-	if (!S_ISDIR(st.st_mode))
-		return plan_filesystem(ctx, plan, NULL, &e, "--boot", check, err);
-	r = plan_mount_point(ctx, plan, "/boot", err);
-	if (r < 0)
-		return r;
-	r = plan_add(plan, STEP_BIND, ctx->boot_src, "/boot", NULL, NULL, 0, "--boot");
-	if (r < 0)
-		return r;
-	return report_mount(plan, "/boot", ctx->boot_src, ctx->boot_src, "bind", 0, "to bind");
-}
-
-/* Plans the fstab's entries; *@ret_boot_skipped says why a /boot entry
- * there is not mounted by enter, when one is not (a bind entry, say). */
-static int plan_fstab(struct enter_ctx *ctx, struct enter_plan *plan, bool check,
-		      char **ret_boot_skipped, struct enter_error **err)
-{
-	_cleanup_(mnt_unref_cachep) struct libmnt_cache *cache = NULL;
-	_cleanup_free_ char *text = NULL;
-	struct fstab_entry *entries = NULL;
-	bool all = ctx->flags & ENTER_FSTAB, boot_found = false;
-	unsigned boot_line = 0; /* the first /boot entry mounted */
-	size_t n = 0;
-	unsigned bad_line;
-	int r;
-
-	if (ctx->boot == ENTER_BOOT_SRC) {
-		r = plan_boot_source(ctx, plan, check, err);
+		r = plan_add(plan, kind, m->device, m->target,
+			     kind == STEP_FSTAB ? m->fstype : NULL, m->fs_options, m->attr,
+			     m->origin);
 		if (r < 0)
 			return r;
+		plan->steps[plan->n_steps - 1].nofail = m->nofail;
 	}
-	if (ctx->boot != ENTER_BOOT_AUTO && !all)
-		return 0;
-
-	r = resolve_file_read(ctx->root_fd, "/etc/fstab", 1 << 20, &text);
-	if (r == -ENOENT)
-		text = strdup("");
-	else if (r < 0)
-		return error_set(err, -r, "fstab", "/etc/fstab", NULL,
-				 "%s; --boot none enters without reading it",
-				 resolve_strerror_how(r, 0));
-	if (!text)
-		return -ENOMEM;
-	r = fstab_parse_text(text, &entries, &n, &bad_line);
-	if (r < 0)
-		return error_set(err, -r, "fstab", "/etc/fstab", NULL, NULL);
-	if (bad_line)
-		log_msg(ctx, ENTER_LOG_WARNING, "%s/etc/fstab line %u: cannot parse, ignored",
-			ctx->root, bad_line);
-	cache = mnt_new_cache();
-	if (!cache) {
-		fstab_free(entries, n);
-		return -ENOMEM;
-	}
-
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		const struct fstab_entry *e = &entries[i];
-		const char *why = fstab_skip_reason(e, ctx->boot, all);
-		_cleanup_free_ char *origin = NULL;
-
-		if (streq(e->target, "/boot") && !why && boot_line && !check)
-			log_msg(ctx, ENTER_LOG_WARNING,
-				"%s/etc/fstab lines %u and %u both mount /boot: the second is "
-				"mounted over the first",
-				ctx->root, boot_line, e->line);
-		if (streq(e->target, "/boot") && !why && !boot_line)
-			boot_line = e->line;
-		if (streq(e->target, "/boot"))
-			boot_found = true;
-		if (streq(e->target, "/boot") && why && ctx->boot == ENTER_BOOT_AUTO &&
-		    !*ret_boot_skipped && !mounted_in_root(ctx->root_fd, "/boot")) {
-			r = xasprintf(ret_boot_skipped,
-				      "%s/etc/fstab line %u is a %s, which enter does not mount",
-				      ctx->root, e->line, why);
-			if (r >= 0)
-				r = plan_add_problem(plan, "/boot: %s; --boot SRC gives one",
-						     *ret_boot_skipped);
-			if (r < 0)
-				break;
-		}
-		if (xasprintf(&origin, "%s from %s/etc/fstab line %u", e->spec, ctx->root,
-			      e->line) < 0)
-			r = -ENOMEM;
-		else if (why)
-			r = report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line, why);
-		else if (mounted_in_root(ctx->root_fd, e->target))
-			r = report_mount(plan, e->target, e->spec, NULL, e->fstype, e->line,
-					 "already mounted");
-		else
-			r = plan_filesystem(ctx, plan, cache, e, origin, check, err);
-	}
-	fstab_free(entries, n);
-	if (r < 0)
-		return r;
-	if (ctx->boot == ENTER_BOOT_AUTO && !boot_found && !mounted_in_root(ctx->root_fd, "/boot"))
-		return plan_add_problem(plan, "/boot: not in %s/etc/fstab and not mounted",
-					ctx->root);
 	return 0;
 }
 
@@ -665,44 +413,37 @@ static bool boot_provided(struct enter_ctx *ctx, const struct enter_plan *plan)
 	return mounted_in_root(ctx->root_fd, "/boot");
 }
 
-static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
-		     struct enter_plan *plan, struct enter_error **err)
+/* ROOT/etc/NIXOS: only a missing file (or a path that leads nowhere) says
+ * "not NixOS"; a read error says nothing about the target. */
+static int plan_nixos(struct enter_ctx *ctx, struct enter_error **err)
 {
-	_cleanup_free_ char *locale = NULL, *boot_skipped = NULL;
+	_cleanup_close_ int fd = -1;
+	int r = resolve_at(ctx->root_fd, "/etc/NIXOS", O_PATH, 0, &fd);
+
+	if (leads_nowhere(r)) {
+		r = error_set(err, ENOENT, "check", ctx->root, NULL,
+			      "not a NixOS root (no /etc/NIXOS); --generic enters any Linux root");
+		error_set_exit_code(*err, 126);
+		return r;
+	}
+	if (r < 0)
+		return error_set(err, -r, "check", "/etc/NIXOS", NULL, "%s", resolve_strerror(r));
+	return 0;
+}
+
+static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
+		     const struct mount_decisions *decisions, struct enter_plan *plan,
+		     struct enter_error **err)
+{
+	_cleanup_(targetfs_clear) struct mount_decisions own = {};
+	_cleanup_free_ char *locale = NULL;
 	bool nixos = !(ctx->flags & ENTER_GENERIC);
 	const char *system = nixos ? ctx->system : NULL;
-	int nixos_r = 0, r = 0;
-
-	if (nixos) {
-		_cleanup_close_ int fd = -1;
-
-		/* Only a missing file (or a path that leads nowhere) says "not
-		 * NixOS"; a read error says nothing about the target. */
-		nixos_r = resolve_at(ctx->root_fd, "/etc/NIXOS", O_PATH, 0, &fd);
-		if (leads_nowhere(nixos_r) && !check) {
-			r = error_set(err, ENOENT, "check", ctx->root, NULL,
-				      "not a NixOS root (no /etc/NIXOS); --generic enters any "
-				      "Linux root");
-			error_set_exit_code(*err, 126);
-			return r;
-		}
-		if (nixos_r < 0 && !check)
-			return error_set(err, -nixos_r, "check", "/etc/NIXOS", NULL, "%s",
-					 resolve_strerror(nixos_r));
-	}
+	int r = 0;
 
 	plan->flags = ctx->flags;
 	plan->preserve_fds = ctx->preserve_fds;
 	plan->boot_min_free = ctx->boot_min_free;
-	plan->problems = calloc(1, sizeof(char *));
-	if (!plan->problems)
-		return -ENOMEM;
-	if (leads_nowhere(nixos_r))
-		r = plan_add_problem(plan, "%s: not a NixOS root (no /etc/NIXOS)", ctx->root);
-	else if (nixos_r < 0)
-		r = plan_add_problem(plan, "/etc/NIXOS: %s", resolve_strerror(nixos_r));
-	if (r < 0)
-		return r;
 	plan->root = strdup(ctx->root);
 	if (!plan->root)
 		return -ENOMEM;
@@ -711,6 +452,15 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 		if (!plan->system)
 			return -ENOMEM;
 	}
+	r = nixos ? plan_nixos(ctx, err) : 0;
+	/* Even when that failed, so that a plan that fails still names the
+	 * target; its own error comes second. */
+	int hostname_r = plan_hostname(ctx, system, plan, r < 0 ? NULL : err);
+
+	if (r < 0)
+		return r;
+	if (hostname_r < 0)
+		return hostname_r;
 
 	/* The pid namespace is pid 1's from its fork by the caller; pid 1
 	 * unshares the others itself. */
@@ -726,17 +476,24 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 	r = plan_api_dirs(ctx, plan, err);
 	if (r < 0)
 		return r;
-	r = plan_fstab(ctx, plan, check, &boot_skipped, err);
+	if (!decisions) {
+		r = targetfs_decide(ctx, &own, err);
+		if (r < 0)
+			return r;
+		decisions = &own;
+	}
+	r = plan_filesystems(ctx, plan, decisions, err);
 	if (r < 0)
 		return r;
-	if ((ctx->flags & ENTER_REQUIRE_BOOT) && !boot_provided(ctx, plan) && !check) {
+	if ((ctx->flags & ENTER_REQUIRE_BOOT) && !boot_provided(ctx, plan)) {
 		if (ctx->boot == ENTER_BOOT_NONE)
 			return error_set(err, ENOENT, "mount", "/boot", "--boot none",
 					 "nothing mounted there; installing the boot loader "
 					 "would fail");
-		if (boot_skipped)
+		if (decisions->boot_skipped)
 			return error_set(err, ENOENT, "mount", "/boot", NULL,
-					 "no source: %s; --boot SRC gives one", boot_skipped);
+					 "no source: %s; --boot SRC gives one",
+					 decisions->boot_skipped);
 		return error_set(err, ENOENT, "mount", "/boot", NULL,
 				 "no source: not in %s/etc/fstab, not mounted, no --boot; "
 				 "installing the boot loader would fail",
@@ -751,9 +508,6 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 			return r;
 	}
 	r = plan_mounts(ctx, plan, err);
-	if (r < 0)
-		return r;
-	r = plan_hostname(ctx, system, plan, err);
 	if (r < 0)
 		return r;
 	r = plan_add(plan, STEP_HOSTNAME, plan->hostname, NULL, NULL, NULL, 0,
@@ -848,8 +602,9 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 	return env_build(host_env, &opts, &plan->envp);
 }
 
-int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env, bool check,
-	       struct enter_plan **ret, struct enter_error **err)
+int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
+	       const struct mount_decisions *decisions, struct enter_plan **ret,
+	       struct enter_error **err)
 {
 	_cleanup_(plan_freep) struct enter_plan *plan = NULL;
 	struct enter_error *failure = NULL;
@@ -859,7 +614,7 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 	if (!plan)
 		return error_set(err, ENOMEM, "plan", NULL, NULL, NULL);
 	plan->ctx = ctx;
-	r = plan_fill(ctx, argv, host_env, check, plan, &failure);
+	r = plan_fill(ctx, argv, host_env, decisions, plan, &failure);
 	if (r < 0 && !failure)
 		r = error_set(&failure, -r, "plan", NULL, NULL, NULL);
 	if (r < 0) {
@@ -869,7 +624,7 @@ int plan_build(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 		if (err && !*err)
 			*err = TAKE_PTR(failure);
 		enter_error_free(failure);
-		if (!check && plan->failure)
+		if (plan->failure)
 			*ret = TAKE_PTR(plan);
 		return r;
 	}

@@ -273,7 +273,7 @@ _public_ int enter_run(struct enter_ctx *ctx, char *const argv[], int *status,
 	if (!ctx || !status) {
 		r = error_set(err, EINVAL, "run", NULL, NULL, NULL);
 	} else {
-		r = plan_build(ctx, argv, environ, false, &plan, err);
+		r = plan_build(ctx, argv, environ, NULL, &plan, err);
 		if (r >= 0)
 			r = enter_run_plan(ctx, plan, status, err);
 	}

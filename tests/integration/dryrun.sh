@@ -49,6 +49,19 @@ run_cmd "$ENTER" "$B" --dry-run
 expect_contains "--dry-run: a free-space check with /boot mounted" "$OUT" "free space on /boot"
 umount "$B/boot"
 
+# A path holding a newline stays on its line, escaped as in the JSON: the
+# text plan is one step per line whatever a --bind or an fstab says.
+NL_DST=$'/mnt/new\nline'
+run_cmd "$ENTER" "$R" --boot none --dry-run --bind "$T" "$NL_DST"
+expect_ok "--dry-run, a newline in --bind DST: exit 0"
+expect_match "--dry-run, a newline in --bind DST: escaped on the bind line" "$OUT" \
+	"^bind +$T -> /mnt/new\\\\nline "
+expect_eq "--dry-run, a newline in --bind DST: no line starts with what followed it" "" \
+	"$(grep '^line' <<<"$OUT" || true)"
+run_cmd "$ENTER" "$R" --boot none --dry-run --json --bind "$T" "$NL_DST"
+expect_eq "--dry-run --json, a newline in --bind DST: the same path" "$NL_DST" \
+	"$(jq -r '.steps[] | select(.kind == "bind" and .origin == "--bind") | .target' "$T/stdout" 2>&1)"
+
 # A plan that would fail is printed up to the failing step, with its
 # error, and exits 125; the error is also enter's one line on stderr.
 F=$T/boot-missing

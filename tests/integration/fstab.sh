@@ -271,8 +271,31 @@ expect_match "nofail, cannot be mounted: a warning naming the entry" "$ERR" \
 run_cmd "$ENTER" --boot none --fstab "$N" --check
 expect_ok "nofail: --check finds no problem"
 expect_match "nofail: --check says it is not mounted" "$OUT" '^mount +/data .*missing \(nofail'
+run_cmd "$ENTER" --boot none --fstab "$N" --check --json
+expect_ok "nofail: --check --json finds no problem"
+if jq -e '.warnings | any(contains("mount /data") and contains("nofail"))' "$T/stdout" >/dev/null; then
+	pass "nofail: --check lists the warning a run gives"
+else
+	fail "nofail: --check lists the warning a run gives" "stdout: $OUT"
+fi
 sed -i 's/defaults,nofail/defaults/' "$N/etc/fstab"
 run_cmd "$ENTER" --boot none --fstab "$N" -- /bin/true
 expect_eq "without nofail, source missing: exit 125" 125 "$STATUS"
 expect_one_line_error "without nofail: one line naming /data" /data
 after_run "nofail"
+
+# --- a mount point whose parents are missing too: each is a step of the
+# plan, made where the run makes it
+
+P=$T/parents
+make_root "$P"
+printf 'LABEL=%s /srv/deep/home ext4 defaults 0 2\n' "$HOME_LABEL" >"$P/etc/fstab"
+run_cmd "$ENTER" --boot none --fstab --dry-run "$P"
+expect_ok "missing parents: --dry-run exits 0"
+expect_match "missing parents: a mkdir step for the parent" "$OUT" '^mkdir +/srv/deep \(mode 0755\)'
+expect_match "missing parents: a mkdir step for the mount point" "$OUT" \
+	'^mkdir +/srv/deep/home \(mode 0755\)'
+run_cmd "$ENTER" --boot none --fstab "$P" -- /bin/sh -c 'cat /srv/deep/home/marker'
+expect_ok "missing parents: enter runs"
+expect_eq "missing parents: the filesystem is mounted there" home-image "$OUT"
+after_run "missing parents"
