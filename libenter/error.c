@@ -6,6 +6,16 @@
 
 #include "internal.h"
 
+/* *err when the error object itself cannot be allocated, so that a caller
+ * never finds it NULL after a failure: shared, never changed, never freed. */
+static struct enter_error error_oom = {
+	.errnum = ENOMEM,
+	.exit_code = 125,
+	.step = (char *)"allocate",
+	.reason = (char *)"out of memory",
+	.message = (char *)"allocate: out of memory",
+};
+
 int error_set(struct enter_error **err, int errnum, const char *step, const char *path,
 	      const char *detail, const char *reason_fmt, ...)
 {
@@ -18,8 +28,10 @@ int error_set(struct enter_error **err, int errnum, const char *step, const char
 		return -errnum;
 
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		*err = &error_oom;
 		return -errnum;
+	}
 	e->errnum = errnum;
 	e->exit_code = 125;
 	e->step = strdup_or_null(step);
@@ -41,7 +53,7 @@ int error_set(struct enter_error **err, int errnum, const char *step, const char
 
 void error_set_exit_code(struct enter_error *err, int code)
 {
-	if (err)
+	if (err && err != &error_oom)
 		err->exit_code = code;
 }
 
@@ -69,8 +81,10 @@ int error_copy(struct enter_error **err, const struct enter_error *from)
 	if (!err || *err)
 		return -from->errnum;
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		*err = &error_oom;
 		return -from->errnum;
+	}
 	*e = (struct enter_error){
 		.errnum = from->errnum,
 		.exit_code = from->exit_code,
@@ -85,7 +99,7 @@ int error_copy(struct enter_error **err, const struct enter_error *from)
 
 _public_ void enter_error_free(struct enter_error *e)
 {
-	if (!e)
+	if (!e || e == &error_oom)
 		return;
 	free(e->step);
 	free(e->path);
