@@ -256,6 +256,9 @@ _public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan
 			      plan->failure);
 	else
 		r = run_plan(ctx, plan, status, err);
+	/* The header's promise, whatever a step below returned. */
+	if (r < 0 && !*err)
+		error_set(err, -r, "run", NULL, NULL, NULL);
 	enter_error_free(ignored);
 	return r;
 }
