@@ -9,9 +9,16 @@
  * N-th failing, once with every one from the N-th on, as when memory is
  * really gone (then even the error object cannot be allocated).  Not built with
  * sanitizers, which bring their own malloc.
+ *
+ * libblkid's own allocations are left alone: its tag cache, which
+ * blkid_evaluate_tag() fills, dereferences a failed strdup() (util-linux
+ * 2.38: a strcmp() on NULL below blkid_verify() once a device carries the
+ * tag asked for).  That is libblkid's bug to fix, not ours to test.
  */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -22,6 +29,8 @@
 
 #include "libenter.h"
 
+#define ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
+
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
@@ -29,9 +38,24 @@ extern void *__libc_realloc(void *p, size_t n);
 static bool armed, fail_after; /* fail_after: every one from fail_at on */
 static unsigned long n_allocs, fail_at;
 
+/* Whether libblkid is among the allocation's nearest callers (it also
+ * allocates through strdup() and friends). */
+static bool from_libblkid(void)
+{
+	void *pcs[6];
+	int n = backtrace(pcs, ELEMENTS(pcs));
+	Dl_info info;
+
+	for (int i = 1; i < n; i++)
+		if (dladdr(pcs[i], &info) != 0 && info.dli_fname &&
+		    strstr(info.dli_fname, "/libblkid"))
+			return true;
+	return false;
+}
+
 static bool fail_now(void)
 {
-	if (!armed)
+	if (!armed || from_libblkid())
 		return false;
 	n_allocs++;
 	if (n_allocs - 1 != fail_at && !(fail_after && n_allocs - 1 > fail_at))
@@ -150,6 +174,7 @@ static void every_allocation_fails(const char *fstab)
 	unsigned long n;
 
 	make_root(fstab);
+	from_libblkid(); /* backtrace() loads libgcc_s on its first call */
 	for (int after = 0; after < 2; after++) {
 		fail_after = after;
 		for (n = 0; n < 100000; n++) {
