@@ -89,6 +89,17 @@ void buf_end_line(struct buf *b, size_t start)
 	buf_printf(b, "\n");
 }
 
+/* ["a", "b"], [] for NULL. */
+void buf_json_strv(struct buf *b, char *const *v)
+{
+	buf_printf(b, "[");
+	for (size_t i = 0; v && v[i]; i++) {
+		buf_printf(b, i ? ", " : "");
+		buf_json_string(b, v[i]);
+	}
+	buf_printf(b, "]");
+}
+
 /* SEP"KEY": "VALUE" (or null), the one shape of every string member. */
 void buf_json_member(struct buf *b, const char *sep, const char *key, const char *value)
 {

@@ -140,21 +140,6 @@ static void report_clear(struct report *r)
 	strv_free(r->problems);
 }
 
-static int report_add(char ***v, const char *fmt, ...) _printf_(2, 3);
-static int report_add(char ***v, const char *fmt, ...)
-{
-	char *p;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&p, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	return strv_consume(v, p);
-}
-
 /* "WORD        VALUE", the value escaped. */
 static void check_line(struct buf *b, const char *word, const char *value)
 {
@@ -207,16 +192,6 @@ static void format_check_text(struct buf *b, const struct report *r)
 	buf_printf(b, "%s\n", strv_length(r->problems) ? not_ok : "ok");
 }
 
-static void format_strv_json(struct buf *b, char *const *v)
-{
-	buf_printf(b, "[");
-	for (size_t i = 0; v && v[i]; i++) {
-		buf_printf(b, i ? ", " : "");
-		buf_json_string(b, v[i]);
-	}
-	buf_printf(b, "]");
-}
-
 static void format_check_json(struct buf *b, const struct report *r)
 {
 	const struct enter_plan *plan = r->plan;
@@ -247,9 +222,9 @@ static void format_check_json(struct buf *b, const struct report *r)
 	else
 		buf_printf(b, "null,\n  \"boot_total_bytes\": null");
 	buf_printf(b, ",\n  \"warnings\": ");
-	format_strv_json(b, r->warnings);
+	buf_json_strv(b, r->warnings);
 	buf_printf(b, ",\n  \"problems\": ");
-	format_strv_json(b, r->problems);
+	buf_json_strv(b, r->problems);
 	buf_printf(b, "\n}\n");
 }
 
@@ -262,13 +237,13 @@ static int fstype_problem(struct report *r, const struct mount_decision *m)
 	int ambivalent = 0;
 
 	if (!kernel_has_filesystem(m->fstype))
-		return report_add(&r->problems,
+		return strv_pushf(&r->problems,
 				  "%s: this kernel cannot mount %s: not in /proc/filesystems, no "
 				  "module for it (%s)",
 				  m->target, m->fstype, m->origin);
 	found = mnt_get_fstype(m->device, &ambivalent, NULL);
 	if (found && !ambivalent && !same_filesystem_family(found, m->fstype))
-		return report_add(&r->problems, "%s: the fstab says %s, %s holds %s (%s)",
+		return strv_pushf(&r->problems, "%s: the fstab says %s, %s holds %s (%s)",
 				  m->target, m->fstype, m->device, found, m->origin);
 	return 0;
 }
@@ -288,22 +263,22 @@ static int report_problems(struct enter_ctx *ctx, struct report *r)
 		if (msg && r->plan->failure && streq(msg, r->plan->failure))
 			failure_listed = true;
 		if (m->verdict == MOUNT_FAILS)
-			n = report_add(&r->problems, "%s", msg ? msg : m->state);
+			n = strv_pushf(&r->problems, "%s", msg ? msg : m->state);
 		else if (m->verdict == MOUNT_DO && !m->nofail)
 			n = fstype_problem(r, m);
 	}
 	if (n >= 0 && r->plan->failure && !failure_listed)
-		n = report_add(&r->problems, "%s", r->plan->failure);
+		n = strv_pushf(&r->problems, "%s", r->plan->failure);
 	if (n >= 0 && d->boot_skipped)
-		n = report_add(&r->problems, "/boot: %s; --boot SRC gives one", d->boot_skipped);
+		n = strv_pushf(&r->problems, "/boot: %s; --boot SRC gives one", d->boot_skipped);
 	if (n >= 0 && ctx->boot == ENTER_BOOT_AUTO && !d->boot_listed &&
 	    !mounted_in_root(ctx->root_fd, "/boot"))
-		n = report_add(&r->problems, "/boot: not in %s/etc/fstab and not mounted",
+		n = strv_pushf(&r->problems, "/boot: not in %s/etc/fstab and not mounted",
 			       ctx->root);
 	/* No system: no activation, so no /run/current-system and none of
 	 * its tools (nixos-rebuild) in PATH. */
 	if (n >= 0 && r->plan->system && !r->system_path)
-		n = report_add(&r->problems, "%s: no system there (not found in the target)",
+		n = strv_pushf(&r->problems, "%s: no system there (not found in the target)",
 			       r->plan->system);
 	return n < 0 ? n : 0;
 }
@@ -373,7 +348,7 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 		r = strv_push(&rep.warnings, *w);
 	/* A warning, as when entering: a new generation may still fit. */
 	if (r >= 0 && rep.space.known && ctx->boot_min_free && rep.space.avail < ctx->boot_min_free)
-		r = report_add(&rep.warnings,
+		r = strv_pushf(&rep.warnings,
 			       "/boot: %" PRIu64 " MiB free, less than --boot-min-free %" PRIu64
 			       " MiB: installing a new generation may fail",
 			       rep.space.avail >> 20, ctx->boot_min_free >> 20);

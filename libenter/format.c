@@ -188,16 +188,6 @@ static void format_text(struct buf *b, const struct enter_plan *plan)
 		buf_printf(b, "fds       0-%d\n", 2 + plan->preserve_fds);
 }
 
-static void format_strv_json(struct buf *b, char *const *v)
-{
-	buf_printf(b, "[");
-	for (size_t i = 0; v && v[i]; i++) {
-		buf_printf(b, i ? ", " : "");
-		buf_json_string(b, v[i]);
-	}
-	buf_printf(b, "]");
-}
-
 static void format_json(struct buf *b, const struct enter_plan *plan)
 {
 	buf_json_member(b, "{\n  ", "root", plan->root);
@@ -229,10 +219,10 @@ static void format_json(struct buf *b, const struct enter_plan *plan)
 		return;
 	}
 	buf_printf(b, ",\n  \"command\": ");
-	format_strv_json(b, plan->argv);
+	buf_json_strv(b, plan->argv);
 	buf_json_member(b, ",\n  ", "workdir", plan->workdir);
 	buf_printf(b, ",\n  \"environment\": ");
-	format_strv_json(b, plan->envp);
+	buf_json_strv(b, plan->envp);
 	buf_printf(b, ",\n  \"preserve_fds\": %d\n}\n", plan->preserve_fds);
 }
 

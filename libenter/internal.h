@@ -72,8 +72,9 @@ static inline bool streq(const char *a, const char *b)
 
 /* strv.c: NULL-terminated string arrays */
 size_t strv_length(char *const *v);
-int strv_push(char ***v, const char *s); /* appends a copy */
-int strv_consume(char ***v, char *s);	 /* appends s, freed on failure */
+int strv_push(char ***v, const char *s);			/* appends a copy */
+int strv_consume(char ***v, char *s);				/* appends s, freed on failure */
+int strv_pushf(char ***v, const char *fmt, ...) _printf_(2, 3); /* appends a formatted string */
 /* Appends s to a list of *n that only strv_append() grew (or NULL), in
  * amortised constant time; s is freed on failure. */
 int strv_append(char ***v, size_t *n, char *s);
@@ -418,6 +419,7 @@ struct buf {
 void buf_printf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
 void buf_json_string(struct buf *b, const char *s);
 void buf_end_line(struct buf *b, size_t start);
+void buf_json_strv(struct buf *b, char *const *v);
 void buf_json_member(struct buf *b, const char *sep, const char *key, const char *value);
 
 #endif

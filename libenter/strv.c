@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* NULL-terminated string arrays. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "internal.h"
@@ -72,6 +73,18 @@ int strv_append(char ***v, size_t *n, char *s)
 	(*v)[(*n)++] = s;
 	(*v)[*n] = NULL;
 	return 0;
+}
+
+int strv_pushf(char ***v, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return strv_consume(v, n < 0 ? NULL : s);
 }
 
 int strv_push(char ***v, const char *s)

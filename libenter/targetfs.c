@@ -72,21 +72,6 @@ static struct mount_decision *decision_add(struct mount_decisions *d, const stru
 	return m;
 }
 
-static int decide_warning(struct mount_decisions *d, const char *fmt, ...) _printf_(2, 3);
-static int decide_warning(struct mount_decisions *d, const char *fmt, ...)
-{
-	char *w;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&w, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	return strv_consume(&d->warnings, w);
-}
-
 /* A run would stop at @e: @error (taken) says why. */
 static int decide_fails(struct mount_decisions *d, const struct fstab_entry *e, const char *origin,
 			const char *state, const char *device, struct enter_error *error)
@@ -122,10 +107,10 @@ static int decide_filesystem(struct enter_ctx *ctx, struct mount_decisions *d,
 		/* As at boot: the system comes up without it. */
 		if (!decision_add(d, e, origin, MOUNT_ABSENT, "missing (nofail: not mounted)"))
 			return -ENOMEM;
-		return decide_warning(d,
-				      "mount %s (%s): source not found; nofail, so entering "
-				      "without it",
-				      e->target, origin);
+		return strv_pushf(&d->warnings,
+				  "mount %s (%s): source not found; nofail, so entering "
+				  "without it",
+				  e->target, origin);
 	}
 	if (r < 0) {
 		error_set(&error, -r, "mount", e->target, origin, NULL);
@@ -183,9 +168,9 @@ static int decide_boot_source(struct enter_ctx *ctx, struct mount_decisions *d)
 	if (mounted_in_root(ctx->root_fd, "/boot")) {
 		if (!decision_add(d, &e, "--boot", MOUNT_PRESENT, "already mounted"))
 			return -ENOMEM;
-		return decide_warning(
-			d, "--boot %s: not used, something is mounted on %s/boot already",
-			ctx->boot_src, ctx->root);
+		return strv_pushf(&d->warnings,
+				  "--boot %s: not used, something is mounted on %s/boot already",
+				  ctx->boot_src, ctx->root);
 	}
 	if (stat(ctx->boot_src, &st) < 0) {
 		error_set(&error, errno, "mount", "/boot", "--boot", "%s: %s", ctx->boot_src,
@@ -221,8 +206,8 @@ static int read_fstab(struct enter_ctx *ctx, struct mount_decisions *d, struct f
 	r = fstab_parse_text(text, ret, ret_n, &bad_line);
 	if (r < 0)
 		return error_set(err, -r, "fstab", "/etc/fstab", NULL, NULL);
-	if (bad_line && decide_warning(d, "%s/etc/fstab line %u: cannot parse, ignored", ctx->root,
-				       bad_line) < 0)
+	if (bad_line && strv_pushf(&d->warnings, "%s/etc/fstab line %u: cannot parse, ignored",
+				   ctx->root, bad_line) < 0)
 		return error_set(err, ENOMEM, "fstab", "/etc/fstab", NULL, NULL);
 	return 0;
 }
@@ -236,10 +221,10 @@ static int decide_boot_line(struct enter_ctx *ctx, struct mount_decisions *d,
 		return 0;
 	d->boot_listed = true;
 	if (!why && *boot_line)
-		return decide_warning(d,
-				      "%s/etc/fstab lines %u and %u both mount /boot: the second "
-				      "is mounted over the first",
-				      ctx->root, *boot_line, e->line);
+		return strv_pushf(&d->warnings,
+				  "%s/etc/fstab lines %u and %u both mount /boot: the second "
+				  "is mounted over the first",
+				  ctx->root, *boot_line, e->line);
 	if (!why) {
 		*boot_line = e->line;
 		return 0;
