@@ -212,6 +212,52 @@ struct mount_decisions {
 int targetfs_decide(struct enter_ctx *ctx, struct mount_decisions *ret, struct enter_error **err);
 void targetfs_clear(struct mount_decisions *d);
 
+/* zfs.c: what zpool(8) and zfs(8) print, parsed */
+enum zfs_canmount {
+	ZFS_CANMOUNT_ON,
+	ZFS_CANMOUNT_NOAUTO,
+	ZFS_CANMOUNT_OFF,
+};
+
+/* The columns of `zfs list -H -p -o` that zfs_parse_datasets() reads; the
+ * name, which cannot hold a tab or a newline, last. */
+#define ZFS_LIST_COLUMNS "mountpoint,canmount,encryptionroot,keystatus,keylocation,name"
+#define ZFS_LIST_FIELDS	 6
+
+struct zfs_dataset {
+	char *name;
+	char *mountpoint;    /* inside the target ("/", "/nix"), or NULL: none, legacy, bad */
+	bool legacy;	     /* mountpoint=legacy: mounted by the fstab only */
+	bool bad_mountpoint; /* control characters, or not below the altroot */
+	enum zfs_canmount canmount;
+	char *encryption_root; /* NULL when not encrypted */
+	bool key_available;
+	char *keylocation; /* "prompt", "file:///persist/key", or NULL */
+};
+
+struct zpool_importable {
+	char *name, *id, *state;
+	char *status; /* the first line of "status:", or NULL */
+};
+
+/* Lines of `zfs list -H -p -o ZFS_LIST_COLUMNS` of @pool imported with
+ * @altroot (NULL or "-": none). */
+int zfs_parse_datasets(const char *text, const char *pool, const char *altroot,
+		       struct zfs_dataset **ret, size_t *ret_n, struct enter_error **err);
+void zfs_datasets_free(struct zfs_dataset *v, size_t n);
+/* The target's root among @v: @wanted, else the one with mountpoint /, else
+ * the one of @bootfs (the pools' bootfs properties) that is a candidate. */
+int zfs_choose_root(const struct zfs_dataset *v, size_t n, char *const *bootfs, const char *wanted,
+		    size_t *ret, struct enter_error **err);
+/* Indices of the datasets to mount after @root, in the order to mount them. */
+int zfs_mount_order(const struct zfs_dataset *v, size_t n, size_t root, size_t **ret,
+		    size_t *ret_n);
+/* What `zpool import` (no pool named) lists. */
+int zpool_parse_importable(const char *text, struct zpool_importable **ret, size_t *ret_n);
+void zpool_importables_free(struct zpool_importable *v, size_t n);
+/* "Last accessed by HOST (hostid=ID)" of a refused import: -ENOENT if absent. */
+int zpool_parse_last_host(const char *text, char **ret_host, char **ret_hostid);
+
 /* plan.c */
 enum step_kind {
 	STEP_NAMESPACES,  /* new mount, uts, ipc namespaces (pid: from the fork) */
