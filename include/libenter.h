@@ -263,6 +263,44 @@ int enter_set_log(struct enter_ctx *ctx, enter_log_fn fn, void *userdata);
 int enter_set_log_level(struct enter_ctx *ctx, enum enter_log_level level);
 
 /**
+ * enter_set_root_device() - mount a device as the target's root
+ * @ctx:     context
+ * @device:  a block device (a partition, /dev/mapper/NAME, a logical
+ *           volume) or an image file; NULL for none (ROOT as it is)
+ * @options: mount options for it, such as "subvol=@" or "ro"; or NULL
+ *
+ * enter_assemble() mounts it, on no directory of the host; a run attaches
+ * it at ROOT in its own mount namespace.
+ *
+ * Returns: 0, -EINVAL, -EBUSY once assembled, -ENOMEM.
+ * Since: 0.2
+ */
+int enter_set_root_device(struct enter_ctx *ctx, const char *device, const char *options);
+
+/* Flags for enter_assemble(). */
+enum {
+	ENTER_ASSEMBLE_READ_ONLY = 1u << 0, /* to look (--check): change nothing on the disks */
+};
+
+/**
+ * enter_assemble() - put the target together from its disks
+ * @ctx:   context
+ * @flags: ENTER_ASSEMBLE_READ_ONLY
+ * @err:   set on failure
+ *
+ * Mounts the root of enter_set_root_device() detached, where only this
+ * context sees it: enter_plan() and enter_check() then read the target from
+ * it, and enter_run_plan() attaches it at ROOT inside the run's namespace,
+ * so that it is mounted on the host at no time.  A context that needs no
+ * assembly is left as it is.  Call it before enter_plan(); a plan made
+ * without it stops after the steps that assemble the target.
+ *
+ * Returns: 0, or a negative errno with *@err set.
+ * Since: 0.2
+ */
+int enter_assemble(struct enter_ctx *ctx, unsigned flags, struct enter_error **err);
+
+/**
  * enter_plan() - what enter_run() would do, without doing it
  * @ctx:      context
  * @argv:     the command, NULL-terminated, or NULL for the target's login shell

@@ -322,6 +322,9 @@ _public_ int enter_check(struct enter_ctx *ctx, enum enter_format fmt, char **re
 
 	if (!ctx || !ret_text || !ret_problems)
 		return error_set(err, EINVAL, "check", NULL, NULL, NULL);
+	if (assemble_wanted(ctx) && !assemble_done(ctx))
+		return error_set(err, EINVAL, "check", ctx->root, NULL,
+				 "the target is not assembled (enter_assemble() first)");
 	r = targetfs_decide(ctx, &d, &failure);
 	if (r < 0 && r != -ENOMEM) {
 		/* The fstab cannot be read: that is what --check reports. */

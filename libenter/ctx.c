@@ -52,6 +52,7 @@ _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 	}
 	ctx->root = TAKE_PTR(canonical);
 	ctx->root_fd = fd;
+	ctx->root_dir_fd = -1;
 	ctx->log_level = ENTER_LOG_INFO;
 	ctx->boot = ENTER_BOOT_AUTO;
 	ctx->boot_min_free = 64ull << 20;
@@ -64,12 +65,16 @@ _public_ void enter_free(struct enter_ctx *ctx)
 		return;
 	if (ctx->root_fd >= 0)
 		(void)close(ctx->root_fd);
+	if (ctx->root_dir_fd >= 0)
+		(void)close(ctx->root_dir_fd);
 	for (size_t i = 0; i < ctx->n_binds; i++) {
 		free(ctx->binds[i].src);
 		free(ctx->binds[i].dst);
 	}
 	free(ctx->binds);
 	free(ctx->root);
+	free(ctx->root_device);
+	free(ctx->root_options);
 	free(ctx->system);
 	free(ctx->hostname);
 	free(ctx->shell_command);

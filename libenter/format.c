@@ -92,8 +92,13 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 			   s->fs_options, s->target);
 		break;
 	case STEP_ROOT:
-		buf_printf(b, "bind      %s -> / (recursive, a mount point for pivot_root)",
-			   s->source);
+		if (s->fstype)
+			buf_printf(b, "mount     %s on / (%s%s%s, ROOT in the namespace only)",
+				   s->source, s->fstype, s->fs_options ? "," : "",
+				   s->fs_options ? s->fs_options : "");
+		else
+			buf_printf(b, "bind      %s -> / (recursive, a mount point for pivot_root)",
+				   s->source);
 		break;
 	case STEP_MKDIR:
 		buf_printf(b, "mkdir     %s (mode %04o)", s->target, s->mode);
@@ -175,6 +180,10 @@ static void format_text(struct buf *b, const struct enter_plan *plan)
 		format_line(b, "failed", plan->failure);
 		return;
 	}
+	if (plan->pending) {
+		format_line(b, "then", plan->pending);
+		return;
+	}
 	start = b->len;
 	buf_printf(b, "exec     ");
 	for (char **a = plan->argv; *a; a++)
@@ -214,7 +223,9 @@ static void format_json(struct buf *b, const struct enter_plan *plan)
 	}
 	buf_printf(b, "\n  ],\n  \"error\": ");
 	buf_json_string(b, plan->failure);
-	if (plan->failure) {
+	if (plan->pending)
+		buf_json_member(b, ",\n  ", "pending", plan->pending);
+	if (plan->failure || plan->pending) {
 		buf_printf(b, "\n}\n");
 		return;
 	}

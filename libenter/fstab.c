@@ -227,6 +227,18 @@ int fstab_options(const struct fstab_entry *e, uint64_t *ret_attr, char **ret_fs
 	return 0;
 }
 
+int fstab_split_options(const char *optstr, uint64_t *ret_attr, char **ret_fs_options)
+{
+	_cleanup_free_ char *vfs = NULL, *fs = NULL;
+	struct fstab_entry e = {};
+
+	if (mnt_split_optstr(optstr ? optstr : "", NULL, &vfs, &fs, 0, 0) < 0)
+		return -ENOMEM;
+	e.vfs_options = vfs ? vfs : "";
+	e.fs_options = fs ? fs : "";
+	return fstab_options(&e, ret_attr, ret_fs_options);
+}
+
 /* udev escapes blanks and slashes in /dev/disk/by-label names as \xHH. */
 static char *unescape_udev(const char *s)
 {

@@ -171,6 +171,8 @@ int fstab_parse_text(const char *text, struct fstab_entry **ret, size_t *ret_n,
 void fstab_free(struct fstab_entry *entries, size_t n);
 const char *fstab_skip_reason(const struct fstab_entry *e, enum enter_boot boot, bool all);
 int fstab_options(const struct fstab_entry *e, uint64_t *ret_attr, char **ret_fs_options);
+/* "subvol=@,ro" as fstab_options() splits an entry's */
+int fstab_split_options(const char *optstr, uint64_t *ret_attr, char **ret_fs_options);
 int fstab_resolve_source(const char *spec, struct libmnt_cache *cache, char **ret_device);
 int mount_point_of(int fd, char **ret_path);
 bool kernel_has_filesystem(const char *type);
@@ -258,6 +260,13 @@ void zpool_importables_free(struct zpool_importable *v, size_t n);
 /* "Last accessed by HOST (hostid=ID)" of a refused import: -ENOENT if absent. */
 int zpool_parse_last_host(const char *text, char **ret_host, char **ret_hostid);
 
+/* assemble.c */
+bool assemble_wanted(const struct enter_ctx *ctx); /* --root-device, ... */
+bool assemble_done(const struct enter_ctx *ctx);   /* enter_assemble() mounted the root */
+/* The type and options --root-device is mounted with. */
+int assemble_root_type(const struct enter_ctx *ctx, char **ret_fstype, uint64_t *ret_attr,
+		       char **ret_fs_options, struct enter_error **err);
+
 /* plan.c */
 enum step_kind {
 	STEP_NAMESPACES,  /* new mount, uts, ipc namespaces (pid: from the fork) */
@@ -299,6 +308,7 @@ struct step {
 struct enter_plan {
 	const struct enter_ctx *ctx; /* the context it was made from */
 	char *failure;		     /* the error of the step that would fail, or NULL */
+	char *pending; /* not assembled: what is known once it is (steps, command missing) */
 	char *root;
 	struct step *steps;
 	size_t n_steps;
@@ -325,7 +335,10 @@ struct bind_spec {
 
 struct enter_ctx {
 	char *root;
-	int root_fd;
+	int root_fd;	   /* the target's root: ROOT, or the root enter_assemble() mounted */
+	int root_dir_fd;   /* ROOT on the host once enter_assemble() mounted a root, else -1 */
+	char *root_device; /* --root-device, or NULL */
+	char *root_options;
 	char *system;
 	char *hostname;
 	char *shell_command; /* -c STRING */
@@ -392,6 +405,10 @@ int mount_fresh_at(const struct step *s, struct exec_state *st, struct enter_err
 int mount_devpts(const struct step *s, struct exec_state *st, struct enter_error **err);
 int mount_bind(const struct step *s, struct exec_state *st, struct enter_error **err);
 int mount_filesystem(const struct step *s, struct exec_state *st, struct enter_error **err);
+/* @source (a device, or an image through a loop device) mounted nowhere
+ * yet: *@ret_mnt is for move_mount(); @target and @origin name it in errors. */
+int mount_detached(const char *source, const char *fstype, const char *fs_options, uint64_t attr,
+		   const char *target, const char *origin, int *ret_mnt, struct enter_error **err);
 int mount_check_boot_space(struct enter_ctx *ctx, const struct step *s, struct exec_state *st);
 int mount_pivot(struct enter_ctx *ctx, struct exec_state *st, struct enter_error **err);
 int mount_prepare_resolv(const struct enter_plan *plan, struct exec_state *st,

@@ -261,9 +261,18 @@ int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_state *s
 	dir = open(ctx->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return error_set(err, errno, "open", ctx->root, NULL, NULL);
-	if (!same_inode(dir, ctx->root_fd))
+	if (!same_inode(dir, ctx->root_dir_fd >= 0 ? ctx->root_dir_fd : ctx->root_fd))
 		return error_set(err, ESTALE, "open", ctx->root, NULL,
 				 "replaced by another directory while entering");
+	/* The root enter_assemble() mounted, detached: it goes on ROOT in
+	 * this namespace only, and its fd is the ROOT of the steps. */
+	if (ctx->root_dir_fd >= 0) {
+		r = attach(ctx->root_fd, dir);
+		if (r < 0)
+			return step_error(err, r, s, "move_mount");
+		st->root_fd = fcntl(ctx->root_fd, F_DUPFD_CLOEXEC, 3);
+		return st->root_fd < 0 ? step_error(err, -errno, s, "dup") : 0;
+	}
 	tree = open_tree(dir, "",
 			 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (tree < 0)
@@ -350,39 +359,53 @@ static int loop_attach(const char *image, bool rdonly, char **ret_device, int *r
 	return -EBUSY;
 }
 
+int mount_detached(const char *source, const char *fstype, const char *fs_options, uint64_t attr,
+		   const char *target, const char *origin, int *ret_mnt, struct enter_error **err)
+{
+	_cleanup_close_ int fs = -1, loop_fd = -1;
+	_cleanup_free_ char *loop = NULL;
+	const char *device = source;
+	struct stat sb;
+	int mnt, r;
+
+	if (stat(device, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		r = loop_attach(device, attr & MOUNT_ATTR_RDONLY, &loop, &loop_fd);
+		if (r < 0)
+			return error_set(err, -r, "mount", target, origin, "loop device for %s: %s",
+					 device, errtext(-r));
+		device = loop;
+	}
+	fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return error_set(err, errno, "mount", target, origin, "filesystem %s: %s", fstype,
+				 errtext(errno));
+	r = fsconfig(fs, FSCONFIG_SET_STRING, "source", device, 0) < 0 ? -errno : 0;
+	if (r == 0)
+		r = configure(fs, fs_options);
+	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = -errno;
+	if (r < 0)
+		return error_from_fs_context(err, -r, fs, "mount", target, origin);
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attr);
+	if (mnt < 0)
+		return error_set(err, errno, "mount", target, origin, NULL);
+	*ret_mnt = mnt;
+	return 0;
+}
+
 /* A filesystem of the target (fstab entry, or --boot DEVICE|IMAGE). */
 int mount_filesystem(const struct step *s, struct exec_state *st, struct enter_error **err)
 {
-	_cleanup_close_ int dir = -1, fs = -1, mnt = -1, loop_fd = -1;
-	_cleanup_free_ char *loop = NULL;
-	const char *device = s->source;
-	struct stat sb;
+	_cleanup_close_ int dir = -1, mnt = -1;
 	int r;
 
 	r = resolve_target(s, st, &dir, err);
 	if (r < 0)
 		return r;
-	if (stat(device, &sb) == 0 && S_ISREG(sb.st_mode)) {
-		r = loop_attach(device, s->attr & MOUNT_ATTR_RDONLY, &loop, &loop_fd);
-		if (r < 0)
-			return error_set(err, -r, "mount", s->target, s->origin,
-					 "loop device for %s: %s", device, errtext(-r));
-		device = loop;
-	}
-	fs = fsopen(s->fstype, FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return error_set(err, errno, "mount", s->target, s->origin, "filesystem %s: %s",
-				 s->fstype, errtext(errno));
-	r = fsconfig(fs, FSCONFIG_SET_STRING, "source", device, 0) < 0 ? -errno : 0;
-	if (r == 0)
-		r = configure(fs, s->fs_options);
-	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		r = -errno;
+	r = mount_detached(s->source, s->fstype, s->fs_options, s->attr, s->target, s->origin, &mnt,
+			   err);
 	if (r < 0)
-		return error_from_fs_context(err, -r, fs, "mount", s->target, s->origin);
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, s->attr);
-	if (mnt < 0)
-		return error_set(err, errno, "mount", s->target, s->origin, NULL);
+		return r;
 	r = attach(mnt, dir);
 	if (r < 0)
 		return error_set(err, -r, "mount", s->target, s->origin, NULL);

@@ -40,6 +40,7 @@ struct enter_plan *plan_free(struct enter_plan *plan)
 	free(plan->shell);
 	free(plan->shell_command);
 	free(plan->failure);
+	free(plan->pending);
 	strv_free(plan->argv);
 	strv_free(plan->envp);
 	free(plan);
@@ -431,6 +432,40 @@ static int plan_nixos(struct enter_ctx *ctx, struct enter_error **err)
 	return 0;
 }
 
+/* ROOT itself, bound onto itself, or the root device mounted there. */
+static int plan_root(struct enter_ctx *ctx, struct enter_plan *plan, struct enter_error **err)
+{
+	_cleanup_free_ char *fstype = NULL, *fs_options = NULL;
+	uint64_t attr = 0;
+	int r;
+
+	if (!assemble_wanted(ctx))
+		return plan_add(plan, STEP_ROOT, ctx->root, "/", NULL, NULL, 0, "root");
+	r = assemble_root_type(ctx, &fstype, &attr, &fs_options, err);
+	if (r < 0)
+		return r;
+	return plan_add(plan, STEP_ROOT, ctx->root_device, "/", fstype,
+			*fs_options ? fs_options : NULL, attr, "--root-device");
+}
+
+/* A target not assembled yet (a --dry-run, which opens nothing): the steps
+ * up to its root; the rest is read from the target once it is there. */
+static int plan_unassembled(struct enter_ctx *ctx, struct enter_plan *plan,
+			    struct enter_error **err)
+{
+	int r = plan_add(plan, STEP_NAMESPACES, NULL, NULL, NULL, "mount,uts,ipc,pid", 0, NULL);
+
+	if (r >= 0)
+		r = plan_add(plan, STEP_PROPAGATION, NULL, "/", NULL, "rprivate", 0, NULL);
+	if (r >= 0)
+		r = plan_root(ctx, plan, err);
+	if (r >= 0 && !(plan->pending = strdup("the target's own mounts, hostname and command, "
+					       "read from it once assembled (--check looks, "
+					       "read-only)")))
+		r = -ENOMEM;
+	return r;
+}
+
 static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *host_env,
 		     const struct mount_decisions *decisions, struct enter_plan *plan,
 		     struct enter_error **err)
@@ -452,6 +487,8 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 		if (!plan->system)
 			return -ENOMEM;
 	}
+	if (assemble_wanted(ctx) && !assemble_done(ctx))
+		return plan_unassembled(ctx, plan, err);
 	r = nixos ? plan_nixos(ctx, err) : 0;
 	/* Even when that failed, so that a plan that fails still names the
 	 * target; its own error comes second. */
@@ -470,7 +507,7 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 	r = plan_add(plan, STEP_PROPAGATION, NULL, "/", NULL, "rprivate", 0, NULL);
 	if (r < 0)
 		return r;
-	r = plan_add(plan, STEP_ROOT, ctx->root, "/", NULL, NULL, 0, "root");
+	r = plan_root(ctx, plan, err);
 	if (r < 0)
 		return r;
 	r = plan_api_dirs(ctx, plan, err);

@@ -251,6 +251,9 @@ _public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan
 		err = &ignored;
 	if (!ctx || !plan || plan->ctx != ctx || !status)
 		r = error_set(err, EINVAL, "run", NULL, NULL, NULL);
+	else if (plan->pending)
+		r = error_set(err, EINVAL, "run", ctx->root, NULL,
+			      "the target is not assembled (enter_assemble() first)");
 	else if (plan->failure)
 		r = error_set(err, ECANCELED, "run", NULL, NULL, "the plan would fail: %s",
 			      plan->failure);
