@@ -11,6 +11,7 @@
 #ifndef LIBENTER_H
 #define LIBENTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -33,6 +34,7 @@ enum {
 	ENTER_FSTAB = 1u << 6,	      /* mount every local entry of the target's fstab */
 	ENTER_REQUIRE_BOOT = 1u << 7, /* nothing to mount on /boot and nothing there is an error */
 	ENTER_HARDENED = 1u << 8,     /* fewer capabilities, a seccomp filter (see enter(1)) */
+	ENTER_KEEP = 1u << 9,	      /* leave what enter_assemble() opened open after a run */
 };
 
 /* Flags for enter_add_bind(). */
@@ -81,6 +83,10 @@ struct enter_ctx *enter_new(const char *root, struct enter_error **err);
 /**
  * enter_free() - release a context
  * @ctx: context, or NULL
+ *
+ * What enter_assemble() put together and no enter_teardown() took apart is
+ * taken apart here (unless ENTER_KEEP), its failures unsaid: a caller that
+ * wants to report them calls enter_teardown() first.
  * Since: 0.1
  */
 void enter_free(struct enter_ctx *ctx);
@@ -277,6 +283,65 @@ int enter_set_log_level(struct enter_ctx *ctx, enum enter_log_level level);
  */
 int enter_set_root_device(struct enter_ctx *ctx, const char *device, const char *options);
 
+/**
+ * enter_add_luks() - a LUKS container to open before the run, and close after
+ * @ctx:    context
+ * @device: the container: a partition, a disk, an image's loop device
+ * @name:   the mapping, /dev/mapper/@name; NULL for "luks-UUID"
+ *
+ * Opened with libcryptsetup by enter_assemble(), in the order added, with
+ * the key of enter_add_key_file() or the passphrase enter_set_key_prompt()
+ * asks for; closed by enter_teardown().  A mapping of @name open already
+ * on @device is used as it is and left open.
+ *
+ * Returns: 0, -EINVAL, -EBUSY once assembled, -ENOMEM.
+ * Since: 0.2
+ */
+int enter_add_luks(struct enter_ctx *ctx, const char *device, const char *name);
+
+/**
+ * enter_add_key_file() - where the key of a container or pool is
+ * @ctx:  context
+ * @name: the device as given, the mapping or the pool it is for; NULL for
+ *        every one that asks and has no key file of its own
+ * @path: a file of the rescue system, or "-" for standard input (read once)
+ *
+ * Its whole content is the key or passphrase, as with cryptsetup
+ * --key-file.  What is read is kept in locked memory and wiped once
+ * enter_assemble() is done.
+ *
+ * Returns: 0, -EINVAL, -ENOMEM.
+ * Since: 0.2
+ */
+int enter_add_key_file(struct enter_ctx *ctx, const char *name, const char *path);
+
+/**
+ * enter_key_fn - asks for a passphrase
+ * @userdata: as passed to enter_set_key_prompt()
+ * @prompt:   "Passphrase for /dev/vda2 (luks-...): "
+ * @buf:      where the passphrase goes, without a newline; wiped by the library
+ * @size:     its size
+ *
+ * Returns: the passphrase's length, or a negative errno (-EINTR when the
+ * administrator gave up, -ENOTTY without a terminal).
+ */
+typedef int (*enter_key_fn)(void *userdata, const char *prompt, char *buf, size_t size);
+
+/**
+ * enter_set_key_prompt() - how a passphrase is asked for
+ * @ctx:      context
+ * @fn:       callback (a terminal prompt without echo), or NULL: a key
+ *            without a key file is then an error naming what needs it
+ * @userdata: passed to @fn
+ *
+ * A wrong passphrase is asked again, three times in all; a wrong key file
+ * is an error at once.
+ *
+ * Returns: 0.
+ * Since: 0.2
+ */
+int enter_set_key_prompt(struct enter_ctx *ctx, enter_key_fn fn, void *userdata);
+
 /* Flags for enter_assemble(). */
 enum {
 	ENTER_ASSEMBLE_READ_ONLY = 1u << 0, /* to look (--check): change nothing on the disks */
@@ -295,10 +360,31 @@ enum {
  * assembly is left as it is.  Call it before enter_plan(); a plan made
  * without it stops after the steps that assemble the target.
  *
+ * Opens the containers of enter_add_luks() first.  On failure, what it
+ * opened is closed again.
+ *
  * Returns: 0, or a negative errno with *@err set.
  * Since: 0.2
  */
 int enter_assemble(struct enter_ctx *ctx, unsigned flags, struct enter_error **err);
+
+/**
+ * enter_teardown() - take apart what enter_assemble() put together
+ * @ctx: context
+ * @err: set on failure
+ *
+ * Unmounts the root, closes the containers enter_assemble() opened, in
+ * reverse order, leaving what was open before as it was.  enter_run_plan()
+ * calls it when the run is over (unless ENTER_KEEP); a caller that
+ * assembled and did not run calls it itself.  Doing nothing when nothing
+ * was assembled, it may be called more than once.  What cannot be taken
+ * apart (a container still in use) is in *@err with the command that
+ * finishes by hand; the rest is taken apart all the same.
+ *
+ * Returns: 0, or a negative errno with *@err set.
+ * Since: 0.2
+ */
+int enter_teardown(struct enter_ctx *ctx, struct enter_error **err);
 
 /**
  * enter_plan() - what enter_run() would do, without doing it
@@ -476,6 +562,32 @@ const char *enter_error_message(const struct enter_error *err);
  * Since: 0.1
  */
 int enter_error_exit_code(const struct enter_error *err);
+
+/**
+ * enter_strerror() - an errno's text as libenter's messages say it
+ * @errnum: an errno, positive or negative
+ *
+ * strerror(), in lower case as the rest of a one-line message:
+ * "no such file or directory".
+ *
+ * Returns: a string valid until the fourth next call in the same thread.
+ * Since: 0.2
+ */
+const char *enter_strerror(int errnum);
+
+/**
+ * enter_format_json_string() - @s as a JSON string, as the library prints them
+ * @s:   a string, or NULL (printed as null)
+ * @ret: the quoted string, to free with free()
+ *
+ * For a caller that adds objects of its own next to the library's JSON
+ * (enter-rebuild's result line): the same escaping, control characters
+ * and backslashes included.
+ *
+ * Returns: 0, -EINVAL, -ENOMEM.
+ * Since: 0.2
+ */
+int enter_format_json_string(const char *s, char **ret);
 
 #ifdef __cplusplus
 }

@@ -106,3 +106,18 @@ void buf_json_member(struct buf *b, const char *sep, const char *key, const char
 	buf_printf(b, "%s\"%s\": ", sep, key);
 	buf_json_string(b, value);
 }
+
+_public_ int enter_format_json_string(const char *s, char **ret)
+{
+	struct buf b = {};
+
+	if (!ret)
+		return -EINVAL;
+	buf_json_string(&b, s);
+	if (b.oom) {
+		free(b.data);
+		return -ENOMEM;
+	}
+	*ret = b.data;
+	return 0;
+}

@@ -12,7 +12,7 @@
 
 static const unsigned all_flags = ENTER_GENERIC | ENTER_NO_ACTIVATE | ENTER_STRICT | ENTER_SILENT |
 				  ENTER_TMPFS_TMP | ENTER_NO_RESOLV | ENTER_FSTAB |
-				  ENTER_REQUIRE_BOOT | ENTER_HARDENED;
+				  ENTER_REQUIRE_BOOT | ENTER_HARDENED | ENTER_KEEP;
 
 _public_ struct enter_ctx *enter_new(const char *root, struct enter_error **err)
 {
@@ -63,6 +63,7 @@ _public_ void enter_free(struct enter_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	assemble_release(ctx);
 	if (ctx->root_fd >= 0)
 		(void)close(ctx->root_fd);
 	if (ctx->root_dir_fd >= 0)
@@ -75,6 +76,17 @@ _public_ void enter_free(struct enter_ctx *ctx)
 	free(ctx->root);
 	free(ctx->root_device);
 	free(ctx->root_options);
+	for (size_t i = 0; i < ctx->n_parts; i++) {
+		free(ctx->parts[i].spec);
+		free(ctx->parts[i].name);
+	}
+	free(ctx->parts);
+	key_files_forget(ctx);
+	for (size_t i = 0; i < ctx->n_keys; i++) {
+		free(ctx->keys[i].name);
+		free(ctx->keys[i].path);
+	}
+	free(ctx->keys);
 	free(ctx->system);
 	free(ctx->hostname);
 	free(ctx->shell_command);

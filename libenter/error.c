@@ -161,3 +161,8 @@ _public_ const char *enter_error_message(const struct enter_error *e)
 	m->message = b.data;
 	return m->message;
 }
+
+_public_ const char *enter_strerror(int errnum)
+{
+	return errtext(errnum < 0 ? -errnum : errnum);
+}

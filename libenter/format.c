@@ -48,6 +48,10 @@ const char *step_kind_name(enum step_kind kind)
 		return "tmpfiles";
 	case STEP_RESOLV:
 		return "resolv.conf";
+	case STEP_LUKS_OPEN:
+		return "luks-open";
+	case STEP_LUKS_CLOSE:
+		return "luks-close";
 	}
 	return "?";
 }
@@ -150,6 +154,17 @@ static void format_step_text(struct buf *b, const struct step *s, const struct e
 		break;
 	case STEP_RESOLV:
 		buf_printf(b, "bind      host %s -> %s", s->source, s->target);
+		break;
+	case STEP_LUKS_OPEN:
+		if (s->fs_options)
+			buf_printf(b, "use       %s (on %s, open already: left open)", s->target,
+				   s->source);
+		else
+			buf_printf(b, "open      luks %s as %s (before the namespaces)", s->source,
+				   s->target);
+		break;
+	case STEP_LUKS_CLOSE:
+		buf_printf(b, "close     %s (after the run, the namespaces gone)", s->target);
 		break;
 	}
 	if (s->attr) {

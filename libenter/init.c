@@ -185,7 +185,7 @@ _Noreturn void init_main(struct enter_ctx *ctx, struct run *run)
 	/* Target code (activation, the command) can read /proc/1/fd: pid 1
 	 * keeps none of the caller's fds but those to preserve, which the
 	 * command gets anyway. */
-	int keep[] = {report_fd, ctx->root_fd, run->pty_sock};
+	int keep[] = {report_fd, ctx->root_fd, ctx->root_dir_fd, run->pty_sock};
 
 	close_all_except(3 + ctx->preserve_fds, keep, ELEMENTSOF(keep));
 

@@ -260,9 +260,50 @@ void zpool_importables_free(struct zpool_importable *v, size_t n);
 /* "Last accessed by HOST (hostid=ID)" of a refused import: -ENOENT if absent. */
 int zpool_parse_last_host(const char *text, char **ret_host, char **ret_hostid);
 
+/* secret.c: keys and passphrases, locked in memory and wiped after use */
+struct secret {
+	char *data;
+	size_t len, cap;
+};
+int secret_new(size_t cap, struct secret **ret);
+struct secret *secret_free(struct secret *s); /* wipes; NULL */
+int secret_read_fd(int fd, struct secret **ret);
+int secret_read_file(const char *path, struct secret **ret); /* "-": standard input */
+
+/* What enter_assemble() puts together, in order, and takes apart in
+ * reverse. */
+enum part_kind {
+	PART_LUKS, /* --luks DEVICE[:NAME] */
+};
+
+struct part {
+	enum part_kind kind;
+	char *spec; /* as given: "/dev/vda2" */
+	char *name; /* the mapping, once known: "luks-UUID" */
+	bool found; /* there before enter: used as it is, left as it was */
+	bool done;  /* put together by enter: taken apart at the end */
+};
+
+struct key_file {
+	char *name; /* the device, mapping or pool it is for, or NULL: any */
+	char *path; /* "-": standard input */
+	struct secret *cached;
+};
+
+#define KEY_TRIES 3 /* passphrases asked on the terminal */
+/* The key for @p: its --key-file, else asked with the key callback. */
+int key_get(struct enter_ctx *ctx, const struct part *p, unsigned attempt, struct secret **ret,
+	    bool *ret_asked, struct enter_error **err);
+void key_files_forget(struct enter_ctx *ctx); /* wipes what was read */
+
+/* luks.c */
+int luks_open(struct enter_ctx *ctx, struct part *p, struct enter_error **err);
+int luks_close(struct enter_ctx *ctx, const struct part *p, struct enter_error **err);
+
 /* assemble.c */
 bool assemble_wanted(const struct enter_ctx *ctx); /* --root-device, ... */
 bool assemble_done(const struct enter_ctx *ctx);   /* enter_assemble() mounted the root */
+void assemble_release(struct enter_ctx *ctx);	   /* enter_free(): what is left, taken apart */
 /* The type and options --root-device is mounted with. */
 int assemble_root_type(const struct enter_ctx *ctx, char **ret_fstype, uint64_t *ret_attr,
 		       char **ret_fs_options, struct enter_error **err);
@@ -288,6 +329,9 @@ enum step_kind {
 	STEP_TMPFILES,	  /* systemd-tmpfiles --create --remove -E, when the target has it */
 	STEP_RESOLV,	  /* host resolv.conf, read-only, after activation, at its in-root
 			   * destination */
+	/* The caller's steps, before the fork and after the run: */
+	STEP_LUKS_OPEN,	 /* a LUKS container opened (or used, if open already) */
+	STEP_LUKS_CLOSE, /* and closed when the run is over */
 };
 
 struct step {
@@ -339,6 +383,14 @@ struct enter_ctx {
 	int root_dir_fd;   /* ROOT on the host once enter_assemble() mounted a root, else -1 */
 	char *root_device; /* --root-device, or NULL */
 	char *root_options;
+	struct part *parts;
+	size_t n_parts;
+	struct key_file *keys;
+	size_t n_keys;
+	enter_key_fn key_fn;
+	void *key_userdata;
+	bool assembled; /* by enter_assemble(), until enter_teardown() */
+	unsigned assemble_flags;
 	char *system;
 	char *hostname;
 	char *shell_command; /* -c STRING */

@@ -267,6 +267,9 @@ int mount_root(struct enter_ctx *ctx, const struct step *s, struct exec_state *s
 	/* The root enter_assemble() mounted, detached: it goes on ROOT in
 	 * this namespace only, and its fd is the ROOT of the steps. */
 	if (ctx->root_dir_fd >= 0) {
+		/* ROOT as the host sees it: target code must not find it in
+		 * /proc/1/fd. */
+		closep(&ctx->root_dir_fd);
 		r = attach(ctx->root_fd, dir);
 		if (r < 0)
 			return step_error(err, r, s, "move_mount");

@@ -432,6 +432,27 @@ static int plan_nixos(struct enter_ctx *ctx, struct enter_error **err)
 	return 0;
 }
 
+/* What enter_assemble() opens (@closing false), or what the end of the run
+ * closes: the caller's steps, before the fork and after the run. */
+static int plan_parts(struct enter_ctx *ctx, struct enter_plan *plan, bool closing)
+{
+	for (size_t i = 0; i < ctx->n_parts; i++) {
+		const struct part *p = &ctx->parts[closing ? ctx->n_parts - 1 - i : i];
+		_cleanup_free_ char *mapping = NULL;
+		int r;
+
+		if (closing && (p->found || (ctx->flags & ENTER_KEEP)))
+			continue;
+		if (xasprintf(&mapping, "/dev/mapper/%s", p->name ? p->name : "luks-UUID") < 0)
+			return -ENOMEM;
+		r = plan_add(plan, closing ? STEP_LUKS_CLOSE : STEP_LUKS_OPEN, p->spec, mapping,
+			     NULL, p->found ? "open already" : NULL, 0, "--luks");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* ROOT itself, bound onto itself, or the root device mounted there. */
 static int plan_root(struct enter_ctx *ctx, struct enter_plan *plan, struct enter_error **err)
 {
@@ -459,6 +480,8 @@ static int plan_unassembled(struct enter_ctx *ctx, struct enter_plan *plan,
 		r = plan_add(plan, STEP_PROPAGATION, NULL, "/", NULL, "rprivate", 0, NULL);
 	if (r >= 0)
 		r = plan_root(ctx, plan, err);
+	if (r >= 0)
+		r = plan_parts(ctx, plan, true);
 	if (r >= 0 && !(plan->pending = strdup("the target's own mounts, hostname and command, "
 					       "read from it once assembled (--check looks, "
 					       "read-only)")))
@@ -487,6 +510,9 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 		if (!plan->system)
 			return -ENOMEM;
 	}
+	r = plan_parts(ctx, plan, false);
+	if (r < 0)
+		return r;
 	if (assemble_wanted(ctx) && !assemble_done(ctx))
 		return plan_unassembled(ctx, plan, err);
 	r = nixos ? plan_nixos(ctx, err) : 0;
@@ -612,6 +638,9 @@ static int plan_fill(struct enter_ctx *ctx, char *const argv[], char *const *hos
 			return r;
 	}
 
+	r = plan_parts(ctx, plan, true);
+	if (r < 0)
+		return r;
 	r = default_shell(ctx, system, &plan->shell);
 	if (r < 0)
 		return r;

@@ -240,6 +240,24 @@ out:
 	return r;
 }
 
+/* The namespaces are gone: what enter_assemble() put together is taken
+ * apart.  A failure there fails a command that succeeded (the disks are
+ * not safe to reboot from); after one that failed it is said, and the
+ * command's own failure is the result. */
+static int run_teardown(struct enter_ctx *ctx, int r, int *status, struct enter_error **err)
+{
+	struct enter_error *e = NULL;
+
+	if (enter_teardown(ctx, &e) < 0) {
+		if (r >= 0 && *status == 0)
+			r = error_copy(err, e);
+		else
+			log_msg(ctx, ENTER_LOG_ERROR, "%s", enter_error_message(e));
+	}
+	enter_error_free(e);
+	return r;
+}
+
 _public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan, int *status,
 			    struct enter_error **err)
 {
@@ -259,6 +277,8 @@ _public_ int enter_run_plan(struct enter_ctx *ctx, const struct enter_plan *plan
 			      plan->failure);
 	else
 		r = run_plan(ctx, plan, status, err);
+	if (ctx && plan && plan->ctx == ctx && !(ctx->flags & ENTER_KEEP))
+		r = run_teardown(ctx, r, status, err);
 	/* The header's promise, whatever a step below returned. */
 	if (r < 0 && !*err)
 		error_set(err, -r, "run", NULL, NULL, NULL);
