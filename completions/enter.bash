@@ -4,7 +4,8 @@
 
 _enter_options() {
 	local common='--system --silent --no-activate --strict --hostname --tmpfs-tmp
-		--no-resolv --boot --fstab --boot-min-free --bind --ro-bind --setenv
+		--no-resolv --boot --fstab --boot-min-free --root-device --root-options
+		--luks --key-file --keep --bind --ro-bind --setenv
 		--keep-env --unsetenv --preserve-fds --hardened --dry-run --json
 		-v --verbose -h --help --version'
 	case $1 in
@@ -18,7 +19,8 @@ _enter_options() {
 _enter_takes_value() {
 	case $1 in
 	--root | -c | --command | --system | --hostname | --boot | --boot-min-free | --setenv | \
-		--keep-env | --unsetenv | --preserve-fds | --flake | --node | --hive) return 0 ;;
+		--keep-env | --unsetenv | --preserve-fds | --flake | --node | --hive | --root-device | \
+		--root-options | --luks | --key-file) return 0 ;;
 	esac
 	return 1
 }
@@ -43,7 +45,7 @@ _enter() {
 		_filedir -d
 		return
 		;;
-	--system | --flake)
+	--system | --flake | --root-device | --luks | --key-file)
 		_filedir
 		return
 		;;
@@ -60,7 +62,8 @@ _enter() {
 		mapfile -t COMPREPLY < <(compgen -v -- "$cur")
 		return
 		;;
-	-c | --command | --hostname | --boot-min-free | --setenv | --preserve-fds | --node)
+	-c | --command | --hostname | --boot-min-free | --setenv | --preserve-fds | --node | \
+		--root-options)
 		return
 		;;
 	esac

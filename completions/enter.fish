@@ -19,7 +19,7 @@ function __enter_positional
             case --bind --ro-bind
                 set skip 2
             case '--*=*'
-            case --root -c --command --system --hostname --boot --boot-min-free --setenv --keep-env --unsetenv --preserve-fds --flake --node --hive
+            case --root -c --command --system --hostname --boot --boot-min-free --setenv --keep-env --unsetenv --preserve-fds --flake --node --hive --root-device --root-options --luks --key-file
                 set skip 1
             case '-*'
             case '*'
@@ -41,6 +41,11 @@ for cmd in enter enter-rebuild enter-deploy
     complete -c $cmd -l boot -r -F -a 'auto none' -d 'where /boot comes from'
     complete -c $cmd -l fstab -d "mount every local filesystem of the target's fstab"
     complete -c $cmd -l boot-min-free -x -d 'warn when /boot has less free space'
+    complete -c $cmd -l root-device -r -F -d 'mount DEV as the root, inside the run only'
+    complete -c $cmd -l root-options -x -d 'mount options of --root-device'
+    complete -c $cmd -l luks -r -F -d 'open a LUKS container before, close it after'
+    complete -c $cmd -l key-file -r -F -d 'the key of NAME, or of all'
+    complete -c $cmd -l keep -d 'leave open at the end what was opened'
     complete -c $cmd -l bind -r -F -d 'bind SRC on DST inside ROOT'
     complete -c $cmd -l ro-bind -r -F -d 'bind SRC on DST inside ROOT, read-only'
     complete -c $cmd -l setenv -x -d 'set NAME=VALUE for the command'

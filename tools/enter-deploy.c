@@ -8,7 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "inner.h"
+#include "options.h"
+#include "output.h"
+
+enum {
+	OPT_NODE = OPT_COMMON_LAST,
+	OPT_HIVE,
+};
 
 #define HIVE_DIR "/run/enter/hive"
 
@@ -44,15 +51,6 @@ static const char script[] =
 	" = true; in the options of node $3\" >&2; fi;"
 	" (exit $s)";
 
-/* --node NAME, else the hostname the plan gives the target. */
-static char *node_or_hostname(const struct settings *s, const struct enter_plan *plan)
-{
-	for (size_t i = 0; i < s->n_uses; i++)
-		if (s->uses[i].c == OPT_NODE)
-			return strdup(s->uses[i].arg);
-	return strdup(enter_plan_hostname(plan));
-}
-
 /* Is colmena's hive (hive.nix or flake.nix) in @dir?  0, or an errno when
  * @dir cannot be looked in. */
 static int find_hive(const char *dir, bool *ret_found)
@@ -69,23 +67,19 @@ static int find_hive(const char *dir, bool *ret_found)
 
 static int bind_hive(struct enter_ctx *ctx, const struct settings *s)
 {
-	const char *given = NULL, *dir;
+	const char *given = option_arg(s, OPT_HIVE), *dir = given ? given : ".";
 	char *host_dir;
 	bool found = false;
 	int e, r;
 
-	for (size_t i = 0; i < s->n_uses; i++)
-		if (s->uses[i].c == OPT_HIVE)
-			given = s->uses[i].arg;
-	dir = given ? given : ".";
 	host_dir = realpath(dir, NULL);
 	if (!host_dir)
-		return report_usage("--hive %s: %s", dir, strerror_lower(errno));
+		return report_usage("--hive %s: %s", dir, enter_strerror(errno));
 	/* Only this directory is seen inside, not the parents where colmena
 	 * would look next: without a hive it could only fail, after activation. */
 	e = find_hive(host_dir, &found);
 	if (e)
-		r = report_usage("--hive %s: %s", dir, strerror_lower(e));
+		r = report_usage("--hive %s: %s", dir, enter_strerror(e));
 	else if (!found && given)
 		r = report_usage("--hive %s: no hive.nix or flake.nix in it", given);
 	else if (!found)
@@ -104,7 +98,6 @@ static int deploy(const struct settings *s)
 	char *node = NULL, *full = NULL, *shown = NULL;
 	struct enter_plan *plan = NULL;
 	struct enter_ctx *ctx;
-	unsigned flags = 0;
 	bool known = false;
 	int r = 0;
 
@@ -120,19 +113,13 @@ static int deploy(const struct settings *s)
 		if (s->uses[i].c == OPT_NODE && !s->uses[i].arg[0])
 			return report_usage("--node: an empty name");
 
-	ctx = context_for(s, &r);
+	ctx = context_ready(s, action_flags(goal), false, &r);
 	if (!ctx)
 		return r;
-	r = apply_options(ctx, s, &flags);
-	if (r == 0 && (strcmp(goal, "boot") == 0 || strcmp(goal, "switch") == 0))
-		flags |= ENTER_REQUIRE_BOOT;
+	r = bind_hive(ctx, s);
 	if (r == 0)
-		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
-	if (r == 0)
-		r = bind_hive(ctx, s);
-	if (r == 0)
-		plan = plan_or_report(ctx, s, NULL, &r);
-	if (r == 0 && !(node = node_or_hostname(s, plan)))
+		plan = plan_or_report(ctx, s->dry_run, s->json, NULL, &r);
+	if (r == 0 && !(node = name_or_hostname(option_arg(s, OPT_NODE), plan)))
 		r = report_usage("out of memory");
 	if (r == 0 && (!(full = inner_script("colmena", script)) ||
 		       asprintf(&shown, "colmena apply-local --node %s %s", node, goal) < 0))
@@ -148,8 +135,7 @@ static int deploy(const struct settings *s)
 	free(shown);
 	free(node);
 	enter_plan_free(plan);
-	enter_free(ctx);
-	return r;
+	return context_done(ctx, r);
 }
 
 int main(int argc, char **argv)

@@ -5,7 +5,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "common.h"
+#include "inner.h"
+#include "options.h"
+#include "output.h"
+
+enum {
+	OPT_FLAKE = OPT_COMMON_LAST,
+};
 
 #define FLAKE_DIR "/run/enter/flake"
 
@@ -84,11 +90,11 @@ static char *flake_dir(struct enter_ctx *ctx, const char *ref, int *ret_code)
 static char *flake_argument(const char *dir, const char *ref, const struct enter_plan *plan)
 {
 	const char *hash = strchr(ref, '#');
-	char *result = NULL;
+	char *attr = name_or_hostname(hash && hash[1] ? hash + 1 : NULL, plan), *result = NULL;
 
-	if (asprintf(&result, "%s#%s", dir,
-		     hash && hash[1] ? hash + 1 : enter_plan_hostname(plan)) < 0)
-		return NULL;
+	if (attr && asprintf(&result, "%s#%s", dir, attr) < 0)
+		result = NULL;
+	free(attr);
 	return result;
 }
 
@@ -99,7 +105,6 @@ static int rebuild(const struct settings *s)
 	struct enter_plan *plan = NULL;
 	const char *ref = NULL;
 	struct enter_ctx *ctx;
-	unsigned flags = 0;
 	size_t n = 0, n_extra = 0;
 	int r = 0;
 
@@ -114,14 +119,9 @@ static int rebuild(const struct settings *s)
 			"which is rarely wanted; 'boot' makes it the default at the next boot\n",
 			program_name, action);
 
-	ctx = context_for(s, &r);
+	ctx = context_ready(s, action_flags(action), false, &r);
 	if (!ctx)
 		return r;
-	r = apply_options(ctx, s, &flags);
-	if (r == 0 && (strcmp(action, "boot") == 0 || strcmp(action, "switch") == 0))
-		flags |= ENTER_REQUIRE_BOOT;
-	if (r == 0)
-		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
 	for (size_t i = 0; r == 0 && i < s->n_uses; i++)
 		if (s->uses[i].c == OPT_FLAKE) {
 			ref = s->uses[i].arg;
@@ -130,7 +130,7 @@ static int rebuild(const struct settings *s)
 				r = r ? r : 125;
 		}
 	if (r == 0)
-		plan = plan_or_report(ctx, s, NULL, &r);
+		plan = plan_or_report(ctx, s->dry_run, s->json, NULL, &r);
 	if (r == 0 && dir && !(flake = flake_argument(dir, ref, plan)))
 		r = report_usage("out of memory");
 
@@ -172,8 +172,7 @@ static int rebuild(const struct settings *s)
 	free(flake);
 	free(dir);
 	enter_plan_free(plan);
-	enter_free(ctx);
-	return r;
+	return context_done(ctx, r);
 }
 
 int main(int argc, char **argv)

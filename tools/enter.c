@@ -4,7 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
+#include "options.h"
+#include "output.h"
+
+enum {
+	OPT_CHECK = OPT_COMMON_LAST,
+};
 
 static const char usage[] =
 	"Usage: enter [OPTIONS] ROOT [-- COMMAND [ARGS...]]\n"
@@ -34,41 +39,33 @@ static int enter_with(const struct settings *s)
 {
 	struct enter_error *err = NULL;
 	struct enter_plan *plan = NULL;
+	bool shell_command = option_given(s, 'c'), check = option_given(s, OPT_CHECK);
 	struct enter_ctx *ctx;
-	unsigned flags = 0;
 	int r = 0, status = 0;
 
-	bool shell_command = false;
-
-	for (size_t i = 0; i < s->n_uses; i++)
-		shell_command = shell_command || s->uses[i].c == 'c';
 	if (s->n_args)
 		return report_usage("unexpected argument '%s' (a command goes after --)",
 				    s->args[0]);
 	/* Options that cannot both be meant are refused, not one of them dropped. */
 	if (shell_command && s->command)
 		return report_usage("-c STRING and a command after --: give one of them");
-	if (s->check && (shell_command || s->command))
+	if (check && (shell_command || s->command))
 		return report_usage("--check runs no command");
-	if (s->check && s->dry_run)
+	if (check && s->dry_run)
 		return report_usage("--check and --dry-run: give one of them");
-	if (s->json && !s->check && !s->dry_run)
+	if (s->json && !check && !s->dry_run)
 		return report_usage("--json goes with --check or --dry-run");
-	ctx = context_for(s, &r);
+	ctx = context_ready(s, 0, check, &r);
 	if (!ctx)
 		return r;
-	r = apply_options(ctx, s, &flags);
-	if (r == 0)
-		r = setter_result(enter_set_flags(ctx, flags), "flags", "");
-	if (r == 0 && s->check)
+	if (check)
 		r = print_check(ctx, s->json);
-	else if (r == 0 && (plan = plan_or_report(ctx, s, s->command, &r)) && s->dry_run)
+	else if ((plan = plan_or_report(ctx, s->dry_run, s->json, s->command, &r)) && s->dry_run)
 		r = print_plan(plan, s->json);
 	else if (plan)
 		r = enter_run_plan(ctx, plan, &status, &err) < 0 ? report_error(err) : status;
 	enter_plan_free(plan);
-	enter_free(ctx);
-	return r;
+	return context_done(ctx, r);
 }
 
 int main(int argc, char **argv)
