@@ -118,6 +118,14 @@ static struct key_file *key_file_for(struct enter_ctx *ctx, const struct part *p
 	return any;
 }
 
+static int no_key(const struct part *p, struct enter_error **err)
+{
+	return error_set(err, ENOKEY, "key", p->spec, NULL,
+			 "no key for %s: no terminal to ask on; give one with --key-file "
+			 "[NAME=]FILE",
+			 p->name ? p->name : p->spec);
+}
+
 int key_get(struct enter_ctx *ctx, const struct part *p, unsigned attempt, struct secret **ret,
 	    bool *ret_asked, struct enter_error **err)
 {
@@ -138,10 +146,7 @@ int key_get(struct enter_ctx *ctx, const struct part *p, unsigned attempt, struc
 		return r < 0 ? error_set(err, -r, "key", k->path, "--key-file", NULL) : 0;
 	}
 	if (!ctx->key_fn)
-		return error_set(err, ENOKEY, "key", p->spec, NULL,
-				 "no key for %s: no terminal to ask on; give one with --key-file "
-				 "[NAME=]FILE",
-				 p->name ? p->name : p->spec);
+		return no_key(p, err);
 	if (xasprintf(&prompt, "Passphrase for %s%s%s%s: ", p->spec, p->name ? " (" : "",
 		      p->name ? p->name : "", p->name ? ")" : "") < 0)
 		return error_set(err, ENOMEM, "key", p->spec, NULL, NULL);
@@ -150,6 +155,10 @@ int key_get(struct enter_ctx *ctx, const struct part *p, unsigned attempt, struc
 		return error_set(err, -r, "key", p->spec, NULL, NULL);
 	(void)attempt;
 	n = ctx->key_fn(ctx->key_userdata, prompt, s->data, s->cap - 1);
+	if (n == -ENOTTY) {
+		secret_free(s);
+		return no_key(p, err);
+	}
 	if (n < 0) {
 		secret_free(s);
 		return error_set(err, -n, "key", p->spec, NULL, "%s",
